@@ -1,0 +1,5 @@
+import sys
+
+from larq_compute.cli import main
+
+sys.exit(main())

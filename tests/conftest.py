@@ -1,0 +1,5 @@
+import os
+
+# Keep TensorFlow quiet and deterministic on small CI machines.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
