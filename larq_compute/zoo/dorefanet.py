@@ -1,0 +1,108 @@
+"""DoReFa-Net (Zhou et al., 2016, https://arxiv.org/abs/1606.06160), AlexNet-based.
+
+2-bit activations (DoReFa quantizer) and binary weights with one scale per layer. The
+activations are not binary, so the converted model keeps these layers as float convolutions
+(there is no binary op to map them to); the model is here for training and comparison.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import keras
+
+from larq_compute import layers, quantizers
+from larq_compute.zoo import _common
+
+
+@keras.saving.register_keras_serializable(package="larq_compute.zoo")
+def magnitude_aware_sign_unclipped(x):
+    """``sign(w) * mean(|w|)`` with one scale per layer and an identity pseudo-gradient."""
+
+    @keras.ops.custom_gradient
+    def _forward(w):
+        scale = keras.ops.stop_gradient(keras.ops.mean(keras.ops.abs(w)))
+        signs = keras.ops.where(w < 0, -1.0, 1.0)
+
+        def grad(*args, upstream=None):
+            return args[0] if upstream is None else upstream
+
+        return signs * scale, grad
+
+    return _forward(x)
+
+
+magnitude_aware_sign_unclipped.precision = 1
+
+
+def _conv_block(
+    x: keras.KerasTensor,
+    filters: int,
+    kernel_size: int,
+    pool: bool = False,
+    pool_padding: str = "same",
+) -> keras.KerasTensor:
+    x = layers.QuantConv2D(
+        filters,
+        kernel_size,
+        padding="same",
+        input_quantizer=quantizers.DoReFa(k_bit=2, mode="activations"),
+        kernel_quantizer=magnitude_aware_sign_unclipped,
+        use_bias=False,
+    )(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, scale=False, epsilon=1e-4)(x)
+    if pool:
+        x = keras.layers.MaxPool2D(3, strides=2, padding=pool_padding)(x)
+    return x
+
+
+def _dense_block(x: keras.KerasTensor, units: int) -> keras.KerasTensor:
+    x = layers.QuantDense(
+        units,
+        input_quantizer=quantizers.DoReFa(k_bit=2, mode="activations"),
+        kernel_quantizer=magnitude_aware_sign_unclipped,
+        use_bias=False,
+    )(x)
+    return keras.layers.BatchNormalization(momentum=0.9, scale=False, epsilon=1e-4)(x)
+
+
+def DoReFaNet(
+    *,
+    input_shape: Sequence[int | None] | None = None,
+    num_classes: int = 1000,
+    include_top: bool = True,
+    weights: str | os.PathLike | None = None,
+) -> keras.Model:
+    """DoReFa-Net: a float 12x12 stem, four quantized convolutions and, with the top, two
+    quantized dense layers and a float classifier.
+
+    Published ImageNet results (Larq Zoo): 53.39 % top-1, 76.50 % top-5, 62 403 912 parameters.
+
+    Args:
+        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``.
+        num_classes: size of the classifier (used only with ``include_top``).
+        include_top: end with two quantized dense layers, a clip to [0, 1], a float ``Dense``
+            layer and softmax; without it the model returns the last feature map.
+        weights: ``None`` (random initialisation) or the path of a local weights file written
+            by ``model.save_weights``. Nothing is ever downloaded.
+
+    Returns:
+        A ``keras.Model``.
+    """
+    name = "dorefanet"
+    _common.check_arguments(name, num_classes, weights)
+    inputs = _common.image_input(input_shape, name)
+    x = keras.layers.Conv2D(96, 12, strides=4, padding="valid")(inputs)
+    x = _conv_block(x, 256, 5, pool=True)
+    x = _conv_block(x, 384, 3, pool=True)
+    x = _conv_block(x, 384, 3)
+    x = _conv_block(x, 256, 3, pool=True, pool_padding="valid")
+    if include_top:
+        x = keras.layers.Flatten()(x)
+        x = _dense_block(x, 4096)
+        x = _dense_block(x, 4096)
+        x = keras.layers.ReLU(max_value=1.0)(x)  # clip to [0, 1]
+        x = keras.layers.Dense(num_classes)(x)
+        x = keras.layers.Activation("softmax", dtype="float32")(x)
+    return _common.finish(inputs, x, name, weights)
