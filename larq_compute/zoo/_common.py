@@ -31,7 +31,9 @@ def image_input(input_shape: Sequence[int | None] | None, model_name: str) -> ke
 def check_arguments(model_name: str, num_classes: int, weights: str | os.PathLike | None) -> None:
     """Reject bad ``num_classes`` and ``weights`` before any layer is built."""
     if not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"{model_name}: num_classes must be a positive integer, got {num_classes!r}")
+        raise ValueError(
+            f"{model_name}: num_classes must be a positive integer, got {num_classes!r}"
+        )
     if weights is None:
         return
     if str(weights) == "imagenet":
