@@ -36,25 +36,25 @@ def _windows(x, kernel_shape, strides, dilations):
         yield offset, x[(slice(None),) + index]
 
 
-def conv(x, w, strides, dilations, padding="valid", pad_value=0.0):
-    """N-d convolution: x (N, *spatial, C), w (*kernel, C, O)."""
+def _convolve(x, w, strides, dilations, padding, pad_value, tap_product):
+    """Sum ``tap_product(window, w[offset])`` over the kernel taps of a convolution."""
     rank = w.ndim - 2
     if padding == "same":
         x = pad_same(x, w.shape[:rank], strides, dilations, pad_value)
-    out = 0.0
-    for offset, window in _windows(x, w.shape[:rank], strides, dilations):
-        out = out + window @ w[offset]
-    return out
+    windows = _windows(x, w.shape[:rank], strides, dilations)
+    return sum(tap_product(window, w[offset]) for offset, window in windows)
+
+
+def conv(x, w, strides, dilations, padding="valid", pad_value=0.0):
+    """N-d convolution: x (N, *spatial, C), w (*kernel, C, O)."""
+    return _convolve(x, w, strides, dilations, padding, pad_value, lambda window, tap: window @ tap)
 
 
 def depthwise_conv(x, w, strides, dilations, padding="valid", pad_value=0.0):
     """Depthwise convolution: w (*kernel, C, M) gives C*M output channels, channel c*M + m."""
-    rank = w.ndim - 2
-    if padding == "same":
-        x = pad_same(x, w.shape[:rank], strides, dilations, pad_value)
-    out = 0.0
-    for offset, window in _windows(x, w.shape[:rank], strides, dilations):
-        out = out + window[..., :, None] * w[offset]
+    out = _convolve(
+        x, w, strides, dilations, padding, pad_value, lambda window, tap: window[..., :, None] * tap
+    )
     return out.reshape(out.shape[:-2] + (-1,))
 
 
