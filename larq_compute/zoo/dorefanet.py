@@ -8,11 +8,14 @@ activations are not binary, so the converted model keeps these layers as float c
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 
 import keras
+import tensorflow as tf
 
 from larq_compute import layers, quantizers
+from larq_compute import math as lc_math
 from larq_compute.zoo import _common
 
 
@@ -20,17 +23,13 @@ from larq_compute.zoo import _common
 def magnitude_aware_sign_unclipped(x):
     """``sign(w) * mean(|w|)`` with one scale per layer and an identity pseudo-gradient."""
 
-    @keras.ops.custom_gradient
+    @tf.custom_gradient
     def _forward(w):
-        scale = keras.ops.stop_gradient(keras.ops.mean(keras.ops.abs(w)))
-        signs = keras.ops.where(w < 0, -1.0, 1.0)
+        scale = tf.reduce_mean(tf.abs(w))
+        return lc_math.sign(w) * scale, lambda dy: dy
 
-        def grad(*args, upstream=None):
-            return args[0] if upstream is None else upstream
-
-        return signs * scale, grad
-
-    return _forward(x)
+    # A tensor, not the kernel variable: custom gradients must not capture variables.
+    return _forward(tf.convert_to_tensor(x))
 
 
 magnitude_aware_sign_unclipped.precision = 1
@@ -93,16 +92,20 @@ def DoReFaNet(
     name = "dorefanet"
     _common.check_arguments(name, num_classes, weights)
     inputs = _common.image_input(input_shape, name)
-    x = keras.layers.Conv2D(96, 12, strides=4, padding="valid")(inputs)
-    x = _conv_block(x, 256, 5, pool=True)
-    x = _conv_block(x, 384, 3, pool=True)
-    x = _conv_block(x, 384, 3)
-    x = _conv_block(x, 256, 3, pool=True, pool_padding="valid")
-    if include_top:
-        x = keras.layers.Flatten()(x)
-        x = _dense_block(x, 4096)
-        x = _dense_block(x, 4096)
-        x = keras.layers.ReLU(max_value=1.0)(x)  # clip to [0, 1]
-        x = keras.layers.Dense(num_classes)(x)
-        x = keras.layers.Activation("softmax", dtype="float32")(x)
+    with warnings.catch_warnings():
+        # The weight quantizer's gradient is the identity, so unclipped latent weights keep
+        # learning; the published architecture has no weight constraint.
+        warnings.filterwarnings("ignore", message=".*without `kernel_constraint`")
+        x = keras.layers.Conv2D(96, 12, strides=4, padding="valid")(inputs)
+        x = _conv_block(x, 256, 5, pool=True)
+        x = _conv_block(x, 384, 3, pool=True)
+        x = _conv_block(x, 384, 3)
+        x = _conv_block(x, 256, 3, pool=True, pool_padding="valid")
+        if include_top:
+            x = keras.layers.Flatten()(x)
+            x = _dense_block(x, 4096)
+            x = _dense_block(x, 4096)
+            x = keras.layers.ReLU(max_value=1.0)(x)  # clip to [0, 1]
+            x = keras.layers.Dense(num_classes)(x)
+            x = keras.layers.Activation("softmax", dtype="float32")(x)
     return _common.finish(inputs, x, name, weights)
