@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import keras
 
+from larq_compute import constraints, layers, quantizers
+
 DEFAULT_INPUT_SHAPE = (224, 224, 3)
 
 
@@ -63,3 +65,33 @@ def classifier(x: keras.KerasTensor, num_classes: int, **dense_kwargs) -> keras.
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dense(num_classes, **dense_kwargs)(x)
     return keras.layers.Activation("softmax", dtype="float32")(x)
+
+
+def ste_sign_conv2d(
+    filters: int, kernel_size: int, clip_value: float = 1.0, **kwargs
+) -> layers.QuantConv2D:
+    """Binary 3x3-style conv: ``SteSign(clip_value)`` on inputs and kernel, kernel clipped to
+    ``clip_value``, no bias, ``"same"`` padding and ``glorot_normal`` unless overridden."""
+    kwargs.setdefault("padding", "same")
+    kwargs.setdefault("kernel_initializer", "glorot_normal")
+    return layers.QuantConv2D(
+        filters,
+        kernel_size,
+        input_quantizer=quantizers.SteSign(clip_value=clip_value),
+        kernel_quantizer=quantizers.SteSign(clip_value=clip_value),
+        kernel_constraint=constraints.WeightClip(clip_value=clip_value),
+        use_bias=False,
+        **kwargs,
+    )
+
+
+def shortcut(
+    x: keras.KerasTensor, filters: int, pool_padding: str = "same", **batch_norm_kwargs
+) -> keras.KerasTensor:
+    """Identity if ``x`` already has ``filters`` channels; otherwise the float downsampling
+    shortcut of Bi-Real-style networks: 2x2 average pooling, pointwise conv, batch norm."""
+    if x.shape[-1] == filters:
+        return x
+    x = keras.layers.AveragePooling2D(2, strides=2, padding=pool_padding)(x)
+    x = keras.layers.Conv2D(filters, 1, use_bias=False, kernel_initializer="glorot_normal")(x)
+    return keras.layers.BatchNormalization(**batch_norm_kwargs)(x)

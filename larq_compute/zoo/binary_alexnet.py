@@ -65,16 +65,8 @@ def BinaryAlexNet(
 
     Published ImageNet results (Larq Zoo): 36.30 % top-1, 61.53 % top-5, 61 859 192 parameters.
 
-    Args:
-        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``.
-        num_classes: size of the classifier (used only with ``include_top``).
-        include_top: end with three binary dense layers and softmax; without it the model
-            returns the last feature map.
-        weights: ``None`` (random initialisation) or the path of a local weights file written
-            by ``model.save_weights``. Nothing is ever downloaded.
-
-    Returns:
-        A ``keras.Model``.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     name = "binary_alexnet"
     _common.check_arguments(name, num_classes, weights)

@@ -17,18 +17,11 @@ from larq_compute.zoo import _common
 
 
 def _residual_block(x: keras.KerasTensor, filters: int) -> keras.KerasTensor:
-    in_filters = x.shape[-1]
-    shortcut = x
-    if in_filters != filters:
-        shortcut = keras.layers.AveragePooling2D(2, strides=2, padding="same")(shortcut)
-        shortcut = keras.layers.Conv2D(
-            filters, 1, use_bias=False, kernel_initializer="glorot_normal"
-        )(shortcut)
-        shortcut = keras.layers.BatchNormalization(momentum=0.8)(shortcut)
+    downsample = x.shape[-1] != filters
     y = layers.QuantConv2D(
         filters,
         3,
-        strides=1 if in_filters == filters else 2,
+        strides=2 if downsample else 1,
         padding="same",
         input_quantizer="approx_sign",
         kernel_quantizer="magnitude_aware_sign",
@@ -37,7 +30,7 @@ def _residual_block(x: keras.KerasTensor, filters: int) -> keras.KerasTensor:
         use_bias=False,
     )(x)
     y = keras.layers.BatchNormalization(momentum=0.8)(y)
-    return keras.layers.Add()([y, shortcut])
+    return keras.layers.Add()([y, _common.shortcut(x, filters, momentum=0.8)])
 
 
 def BiRealNet(
@@ -52,16 +45,8 @@ def BiRealNet(
     Binary layers use ``approx_sign`` activations and ``magnitude_aware_sign`` weights.
     Published ImageNet results (Larq Zoo): 57.47 % top-1, 79.84 % top-5, 11 699 112 parameters.
 
-    Args:
-        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``.
-        num_classes: size of the classifier (used only with ``include_top``).
-        include_top: end with global average pooling, a float ``Dense`` layer and softmax;
-            without it the model returns the last feature map.
-        weights: ``None`` (random initialisation) or the path of a local weights file written
-            by ``model.save_weights``. Nothing is ever downloaded.
-
-    Returns:
-        A ``keras.Model``.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     name = "birealnet18"
     _common.check_arguments(name, num_classes, weights)

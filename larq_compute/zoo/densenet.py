@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import keras
 
-from larq_compute import constraints, layers, quantizers
 from larq_compute.zoo import _common
 
 _CLIP_VALUE = 1.3
@@ -22,17 +21,7 @@ _INITIAL_FILTERS = 64
 
 def _dense_layer(x: keras.KerasTensor, dilation_rate: int) -> keras.KerasTensor:
     y = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(x)
-    y = layers.QuantConv2D(
-        _GROWTH_RATE,
-        3,
-        dilation_rate=dilation_rate,
-        padding="same",
-        input_quantizer=quantizers.SteSign(clip_value=_CLIP_VALUE),
-        kernel_quantizer=quantizers.SteSign(clip_value=_CLIP_VALUE),
-        kernel_constraint=constraints.WeightClip(clip_value=_CLIP_VALUE),
-        kernel_initializer="glorot_normal",
-        use_bias=False,
-    )(y)
+    y = _common.ste_sign_conv2d(_GROWTH_RATE, 3, _CLIP_VALUE, dilation_rate=dilation_rate)(y)
     return keras.layers.Concatenate()([x, y])
 
 
@@ -88,20 +77,12 @@ def BinaryDenseNet28(
     weights: str | os.PathLike | None = None,
 ) -> keras.Model:
     """BinaryDenseNet28: dense blocks of 6/6/6/5 binary layers, reductions 2.7/2.7/2.2.
+    Inputs smaller than 50 pixels get a 3x3 stem without downsampling.
 
     Published ImageNet results (Larq Zoo): 60.91 % top-1, 82.83 % top-5, 5 150 504 parameters.
 
-    Args:
-        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``. Inputs
-            smaller than 50 pixels get a 3x3 stem without downsampling.
-        num_classes: size of the classifier (used only with ``include_top``).
-        include_top: end with global average pooling, a float ``Dense`` layer and softmax;
-            without it the model returns the last feature map.
-        weights: ``None`` (random initialisation) or the path of a local weights file written
-            by ``model.save_weights``. Nothing is ever downloaded.
-
-    Returns:
-        A ``keras.Model``.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     return _binary_densenet(
         "binary_densenet28", (6, 6, 6, 5), (2.7, 2.7, 2.2), (1, 1, 1, 1),
@@ -120,7 +101,8 @@ def BinaryDenseNet37(
 
     Published ImageNet results (Larq Zoo): 62.89 % top-1, 84.19 % top-5, 8 734 120 parameters.
 
-    Arguments as for `BinaryDenseNet28`.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     return _binary_densenet(
         "binary_densenet37", (6, 8, 12, 6), (3.3, 3.3, 4.0), (1, 1, 1, 1),
@@ -139,7 +121,8 @@ def BinaryDenseNet45(
 
     Published ImageNet results (Larq Zoo): 64.59 % top-1, 85.21 % top-5, 13 939 240 parameters.
 
-    Arguments as for `BinaryDenseNet28`.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     return _binary_densenet(
         "binary_densenet45", (6, 12, 14, 8), (2.7, 3.3, 4.0), (1, 1, 1, 1),

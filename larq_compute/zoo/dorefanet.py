@@ -78,16 +78,8 @@ def DoReFaNet(
 
     Published ImageNet results (Larq Zoo): 53.39 % top-1, 76.50 % top-5, 62 403 912 parameters.
 
-    Args:
-        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``.
-        num_classes: size of the classifier (used only with ``include_top``).
-        include_top: end with two quantized dense layers, a clip to [0, 1], a float ``Dense``
-            layer and softmax; without it the model returns the last feature map.
-        weights: ``None`` (random initialisation) or the path of a local weights file written
-            by ``model.save_weights``. Nothing is ever downloaded.
-
-    Returns:
-        A ``keras.Model``.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     name = "dorefanet"
     _common.check_arguments(name, num_classes, weights)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import keras
 
-from larq_compute import constraints, layers, quantizers
 from larq_compute.zoo import _common
 
 _CLIP_VALUE = 1.3
@@ -44,16 +43,7 @@ def _batch_norm(x: keras.KerasTensor) -> keras.KerasTensor:
 
 
 def _binary_conv(x: keras.KerasTensor) -> keras.KerasTensor:
-    return layers.QuantConv2D(
-        _BLOCK_FILTERS,
-        3,
-        padding="same",
-        input_quantizer=quantizers.SteSign(clip_value=_CLIP_VALUE),
-        kernel_quantizer=quantizers.SteSign(clip_value=_CLIP_VALUE),
-        kernel_constraint=constraints.WeightClip(clip_value=_CLIP_VALUE),
-        kernel_initializer="glorot_normal",
-        use_bias=False,
-    )(x)
+    return _common.ste_sign_conv2d(_BLOCK_FILTERS, 3, _CLIP_VALUE)(x)
 
 
 def _stem(x: keras.KerasTensor) -> keras.KerasTensor:
@@ -84,16 +74,8 @@ def MeliusNet22(
 
     Published ImageNet results (Larq Zoo): 62.4 % top-1, 83.9 % top-5, 6 944 584 parameters.
 
-    Args:
-        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``.
-        num_classes: size of the classifier (used only with ``include_top``).
-        include_top: end with global average pooling, a float ``Dense`` layer and softmax;
-            without it the model returns the last feature map.
-        weights: ``None`` (random initialisation) or the path of a local weights file written
-            by ``model.save_weights``. Nothing is ever downloaded.
-
-    Returns:
-        A ``keras.Model``.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     name = "meliusnet22"
     _common.check_arguments(name, num_classes, weights)

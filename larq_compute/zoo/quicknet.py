@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from larq_compute import constraints, layers, quantizers
 from larq_compute.zoo import _common
 
 _CLIP_VALUE = 1.25
@@ -47,18 +46,7 @@ def _stem(x: keras.KerasTensor, filters: int) -> keras.KerasTensor:
 
 
 def _residual_block(x: keras.KerasTensor) -> keras.KerasTensor:
-    y = layers.QuantConv2D(
-        x.shape[-1],
-        3,
-        padding="same",
-        pad_values=1.0,
-        activation="relu",
-        input_quantizer=quantizers.SteSign(clip_value=_CLIP_VALUE),
-        kernel_quantizer=quantizers.SteSign(clip_value=_CLIP_VALUE),
-        kernel_constraint=constraints.WeightClip(clip_value=_CLIP_VALUE),
-        kernel_initializer="glorot_normal",
-        use_bias=False,
-    )(x)
+    y = _common.ste_sign_conv2d(x.shape[-1], 3, _CLIP_VALUE, pad_values=1.0, activation="relu")(x)
     y = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(y)
     return keras.layers.Add()([y, x])
 
@@ -112,16 +100,8 @@ def QuickNetSmall(
 
     Published ImageNet results (Larq Zoo): 59.4 % top-1, 81.8 % top-5, 12 655 688 parameters.
 
-    Args:
-        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``.
-        num_classes: size of the classifier (used only with ``include_top``).
-        include_top: end with ReLU, global average pooling, a float ``Dense`` layer and softmax;
-            without it the model returns the last feature map.
-        weights: ``None`` (random initialisation) or the path of a local weights file written
-            by ``model.save_weights``. Nothing is ever downloaded.
-
-    Returns:
-        A ``keras.Model``.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     return _quicknet(
         "quicknet_small", (4, 4, 4, 4), (32, 64, 256, 512),
@@ -140,7 +120,8 @@ def QuickNet(
 
     Published ImageNet results (Larq Zoo): 63.3 % top-1, 84.6 % top-5, 13 234 088 parameters.
 
-    Arguments as for `QuickNetSmall`.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     return _quicknet(
         "quicknet", (4, 4, 4, 4), (64, 128, 256, 512),
@@ -159,7 +140,8 @@ def QuickNetLarge(
 
     Published ImageNet results (Larq Zoo): 66.0 % top-1, 87.0 % top-5, 23 342 248 parameters.
 
-    Arguments as for `QuickNetSmall`.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     return _quicknet(
         "quicknet_large", (6, 8, 12, 6), (64, 128, 256, 512),

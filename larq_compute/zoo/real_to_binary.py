@@ -13,37 +13,18 @@ from collections.abc import Sequence
 
 import keras
 
-from larq_compute import layers
 from larq_compute.zoo import _common
 
 _MOMENTUM = 0.99
 _SCALING_REDUCTION = 8
 
 
-def _shortcut(x: keras.KerasTensor, filters: int) -> keras.KerasTensor:
-    if x.shape[-1] == filters:
-        return x
-    x = keras.layers.AveragePooling2D(2, strides=2, padding="same")(x)
-    x = keras.layers.Conv2D(filters, 1, use_bias=False, kernel_initializer="glorot_normal")(x)
-    return keras.layers.BatchNormalization(momentum=_MOMENTUM)(x)
-
-
 def _half_block(x: keras.KerasTensor, downsample: bool) -> keras.KerasTensor:
     in_filters = x.shape[-1]
     filters = 2 * in_filters if downsample else in_filters
-    shortcut = _shortcut(x, filters)
+    shortcut = _common.shortcut(x, filters, momentum=_MOMENTUM)
     conv_input = keras.layers.BatchNormalization(momentum=_MOMENTUM)(x)
-    y = layers.QuantConv2D(
-        filters,
-        3,
-        strides=2 if downsample else 1,
-        padding="same",
-        input_quantizer="ste_sign",
-        kernel_quantizer="ste_sign",
-        kernel_constraint="weight_clip",
-        kernel_initializer="glorot_normal",
-        use_bias=False,
-    )(conv_input)
+    y = _common.ste_sign_conv2d(filters, 3, strides=2 if downsample else 1)(conv_input)
     # Data-dependent per-channel scale of the binary conv's output.
     gate = keras.layers.GlobalAveragePooling2D()(conv_input)
     gate = keras.layers.Dense(
@@ -71,16 +52,8 @@ def RealToBinaryNet(
 
     Published ImageNet results (Larq Zoo): 65.01 % top-1, 85.72 % top-5, 11 995 624 parameters.
 
-    Args:
-        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``.
-        num_classes: size of the classifier (used only with ``include_top``).
-        include_top: end with global average pooling, a float ``Dense`` layer and softmax;
-            without it the model returns the last feature map.
-        weights: ``None`` (random initialisation) or the path of a local weights file written
-            by ``model.save_weights``. Nothing is ever downloaded.
-
-    Returns:
-        A ``keras.Model``.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     name = "real_to_binary_net"
     _common.check_arguments(name, num_classes, weights)

@@ -11,31 +11,14 @@ from collections.abc import Sequence
 
 import keras
 
-from larq_compute import constraints, layers, quantizers
 from larq_compute.zoo import _common
 
 _CLIP_VALUE = 1.25
 
 
 def _residual_block(x: keras.KerasTensor, filters: int, strides: int) -> keras.KerasTensor:
-    shortcut = x
-    if x.shape[-1] != filters:
-        shortcut = keras.layers.AveragePooling2D(2, strides=2)(shortcut)
-        shortcut = keras.layers.Conv2D(
-            filters, 1, use_bias=False, kernel_initializer="glorot_normal"
-        )(shortcut)
-        shortcut = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(shortcut)
-    y = layers.QuantConv2D(
-        filters,
-        3,
-        strides=strides,
-        padding="same",
-        input_quantizer=quantizers.SteSign(clip_value=_CLIP_VALUE),
-        kernel_quantizer=quantizers.SteSign(clip_value=_CLIP_VALUE),
-        kernel_constraint=constraints.WeightClip(clip_value=_CLIP_VALUE),
-        kernel_initializer="glorot_normal",
-        use_bias=False,
-    )(x)
+    shortcut = _common.shortcut(x, filters, pool_padding="valid", momentum=0.9, epsilon=1e-5)
+    y = _common.ste_sign_conv2d(filters, 3, _CLIP_VALUE, strides=strides)(x)
     y = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(y)
     return keras.layers.Add()([y, shortcut])
 
@@ -48,21 +31,12 @@ def BinaryResNetE18(
     weights: str | os.PathLike | None = None,
 ) -> keras.Model:
     """BinaryResNetE18: a float stem, 16 binary 3x3 convolutions each with a shortcut, and a
-    float classifier.
+    float classifier. Inputs smaller than 50 pixels get a 3x3 stem without downsampling.
 
     Published ImageNet results (Larq Zoo): 58.32 % top-1, 80.79 % top-5, 11 699 368 parameters.
 
-    Args:
-        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``. Inputs
-            smaller than 50 pixels get a 3x3 stem without downsampling.
-        num_classes: size of the classifier (used only with ``include_top``).
-        include_top: end with global average pooling, a float ``Dense`` layer and softmax;
-            without it the model returns the last feature map (after a ReLU).
-        weights: ``None`` (random initialisation) or the path of a local weights file written
-            by ``model.save_weights``. Nothing is ever downloaded.
-
-    Returns:
-        A ``keras.Model``.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     name = "binary_resnet_e_18"
     _common.check_arguments(name, num_classes, weights)

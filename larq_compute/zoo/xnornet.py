@@ -45,16 +45,8 @@ def XNORNet(
     Needs inputs of at least 217x217 pixels (the 6x6 valid conv after three poolings).
     Published ImageNet results (Larq Zoo): 44.96 % top-1, 69.18 % top-5, 62 396 768 parameters.
 
-    Args:
-        input_shape: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``.
-        num_classes: size of the classifier (used only with ``include_top``).
-        include_top: end with the binary 1x1 conv, ReLU, a float ``Dense`` layer and softmax;
-            without it the model returns the feature map of the 6x6 binary conv.
-        weights: ``None`` (random initialisation) or the path of a local weights file written
-            by ``model.save_weights``. Nothing is ever downloaded.
-
-    Returns:
-        A ``keras.Model``.
+    Takes the zoo's common keyword arguments (``input_shape``, ``num_classes``,
+    ``include_top``, ``weights``; see `larq_compute.zoo`) and returns a ``keras.Model``.
     """
     name = "xnornet"
     _common.check_arguments(name, num_classes, weights)
