@@ -11,6 +11,8 @@ import os
 import warnings
 from typing import Any
 
+import numpy as np
+
 from .flatbuffer import export_model, import_model
 from .ir import Model
 from .passes import PIPELINE
@@ -34,9 +36,58 @@ def _prepare_for_runtime(flatbuffer: bytes) -> bytes:
     return flatbuffer
 
 
-def convert_flatbuffer(float_model: bytes, *, warn: bool = True) -> ConvertedModel:
-    """Rewrite a float ``.tflite`` from the stock converter into one with binary ops."""
+def _kernel_layers(keras_model: Any) -> list[tuple[str, np.ndarray]]:
+    """(layer name, kernel in TFLite layout) for every conv/dense layer of a Keras model."""
+    found = []
+    for layer in keras_model._flatten_layers(include_self=False, recursive=True):
+        for attribute in ("kernel", "depthwise_kernel"):
+            variable = getattr(layer, attribute, None)
+            if variable is None or len(variable.shape) not in (2, 4):
+                continue
+            kernel = np.asarray(variable.numpy())
+            if attribute == "depthwise_kernel":  # [H, W, C, M] -> [1, H, W, C*M]
+                kernel = kernel.reshape(1, *kernel.shape[:2], -1)
+            else:  # Dense [I, O] -> [O, I]; conv HWIO -> OHWI
+                kernel = kernel.T if kernel.ndim == 2 else kernel.transpose(3, 0, 1, 2)
+            found.append((layer.name, kernel))
+    return found
+
+
+def _name_layers(model: Model, keras_model: Any) -> None:
+    """Name each conv/dense op after the Keras layer whose kernel it holds.
+
+    Converter tensor names are unreliable (fused ops, renamed scopes), but the folded filter
+    keeps the kernel's shape and, per output channel, its sign pattern up to a flip (a negative
+    BatchNormalization scale flips a channel).
+    """
+    layers = _kernel_layers(keras_model)
+    for op in model.main.ops:
+        if op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") or op.custom:
+            continue
+        weights = op.inputs[1].data if op.inputs[1] is not None else None
+        if weights is None or weights.dtype != np.float32:
+            continue
+        for name, kernel in layers:
+            if kernel.shape != weights.shape:
+                continue
+            axes = tuple(range(1, kernel.ndim))
+            agree = np.sign(kernel) * np.sign(weights)
+            if np.all((agree >= 0).all(axis=axes) | (agree <= 0).all(axis=axes)):
+                op.origin = name
+                break
+
+
+def convert_flatbuffer(
+    float_model: bytes, *, warn: bool = True, keras_model: Any = None
+) -> ConvertedModel:
+    """Rewrite a float ``.tflite`` from the stock converter into one with binary ops.
+
+    ``keras_model``, when given, is the model it was converted from; the report then names
+    layers after it.
+    """
     model = import_model(float_model)
+    if keras_model is not None:
+        _name_layers(model, keras_model)
     optimize(model)
     converted = ConvertedModel(_prepare_for_runtime(export_model(model)))
     converted.ir = model
@@ -101,7 +152,7 @@ def convert_keras_model(
         raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
     _check_dtype_policies(model)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    return convert_flatbuffer(_stock_convert(converter, f"model {model.name!r}"))
+    return convert_flatbuffer(_stock_convert(converter, f"model {model.name!r}"), keras_model=model)
 
 
 def convert_saved_model(
