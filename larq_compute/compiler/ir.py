@@ -237,7 +237,9 @@ class Graph:
         return base if count == 0 else f"{base}_{count}"
 
     def constant(self, data: np.ndarray, name: str) -> Tensor:
-        data = np.ascontiguousarray(data)
+        data = np.asarray(data)
+        if not data.flags.c_contiguous:
+            data = data.copy()
         return Tensor(self.unique_name(name), data.shape, tensor_type_of(data.dtype), data=data)
 
     def tensor(

@@ -23,6 +23,7 @@ from ..ir import Graph, Op, Tensor
 from ..patterns import (
     DEQUANTIZE,
     QUANTIZE,
+    binary_input,
     fused_activation,
     producer,
     replace_op,
@@ -37,10 +38,14 @@ def _sign_add_sign(op: Op) -> Tensor | None:
     if add is None or fused_activation(add) != schema.ActivationFunctionType.NONE:
         return None
     for first, offset in ((add.inputs[0], add.inputs[1]), (add.inputs[1], add.inputs[0])):
-        inner = producer(first, "SIGN")
         c = uniform_constant(offset)
-        if inner is not None and c is not None and 0.0 < c < 1.0:
+        if c is None or not 0.0 < c < 1.0:
+            continue
+        inner = producer(first, "SIGN")
+        if inner is not None:
             return inner.inputs[0]
+        if binary_input(first) is not None:  # the inner SIGN of ±1 values was already dropped
+            return first
     return None
 
 
