@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ai_edge_litert import schema_py_generated as schema
 
+from .bitpack import packed_depth
 from .ir import ACTIVATION_NAMES, Graph, Op
 from .passes import bconv2d, bfully_connected
 from .patterns import (
@@ -78,9 +79,11 @@ def _describe_binary(op: Op) -> str:
     if op.type == BCONV2D:
         shape = op.inputs[1].shape
         padding = "valid" if o["padding"] == schema.Padding.VALID else ("one-padded" if o["pad_values"] else "zero-padded")
-        depth = shape[3] if op.inputs[1].tensor_type != schema.TensorType.INT32 else None
-        groups = o["channels_in"] // depth if depth else None
-        extra = f", groups {groups}" if groups and groups > 1 else ""
+        if op.inputs[1].tensor_type == schema.TensorType.INT32:  # bit-packed filter
+            groups = packed_depth(o["channels_in"]) // shape[3]
+        else:
+            groups = o["channels_in"] // shape[3]
+        extra = f", groups {groups}" if groups > 1 else ""
         dil = o["dilation_height_factor"], o["dilation_width_factor"]
         extra += f", dilation {dil[0]}x{dil[1]}" if dil != (1, 1) else ""
         return (
