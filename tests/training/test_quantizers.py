@@ -187,3 +187,14 @@ def test_unknown_name_is_a_clear_error():
         q.NoOp(precision=0)
     with pytest.raises(ValueError, match="Could not interpret"):
         q.get(3.5, argument="input_quantizer", layer="dense")
+
+
+def test_activations():
+    from larq_compute import activations
+
+    x = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0], "float32")
+    np.testing.assert_array_equal(activations.hard_tanh(x), np.clip(x, -1, 1))
+    expected = np.clip(x, -1, 1) + 0.2 * (x - np.clip(x, -1, 1))
+    np.testing.assert_allclose(activations.leaky_tanh(x), expected, rtol=1e-6)
+    layer = keras.layers.Activation(activations.hard_tanh)
+    assert keras.layers.Activation.from_config(layer.get_config()).activation is activations.hard_tanh
