@@ -217,14 +217,11 @@ class Graph:
         inputs: list[Tensor | None],
         outputs: list[Tensor],
         *,
-        options: Any = None,
-        custom: bool = False,
-        version: int = 1,
         before: Op | None = None,
-        origin: str | None = None,
+        **attributes: Any,
     ) -> Op:
-        op = Op(type, inputs, outputs, options=options, custom=custom, version=version, origin=origin)
-        return self.add_op(op, before=before)
+        """Create an :class:`Op` (``attributes`` as its keyword arguments) and insert it."""
+        return self.add_op(Op(type, inputs, outputs, **attributes), before=before)
 
     def remove_op(self, op: Op) -> None:
         self.ops.remove(op)
