@@ -1,0 +1,118 @@
+#include "runtime/ops/op_common.h"
+
+namespace lc::ops {
+
+const char* ElementTypeName(ElementType type) {
+  switch (type) {
+    case ElementType::kNone: return "absent";
+    case ElementType::kFloat32: return "float32";
+    case ElementType::kInt32: return "int32";
+    case ElementType::kInt8: return "int8";
+  }
+  return "unsupported type";
+}
+
+std::string ShapeText(const std::vector<int>& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+std::int64_t LeadingSize(const std::vector<int>& shape) {
+  std::int64_t rows = 1;
+  for (std::size_t i = 0; i + 1 < shape.size(); ++i) rows *= shape[i];
+  return rows;
+}
+
+namespace {
+bool CheckType(const std::vector<TensorInfo>& tensors, const char* kind, int index,
+               std::initializer_list<ElementType> allowed, std::string* error) {
+  const ElementType type =
+      index < static_cast<int>(tensors.size()) ? tensors[index].type : ElementType::kNone;
+  for (ElementType a : allowed) {
+    if (type == a) return true;
+  }
+  std::string names;
+  for (ElementType a : allowed) names += std::string(names.empty() ? "" : " or ") + ElementTypeName(a);
+  std::string tensor_name =
+      index < static_cast<int>(tensors.size()) && !tensors[index].name.empty()
+          ? " ('" + tensors[index].name + "')"
+          : "";
+  *error = std::string(kind) + " " + std::to_string(index) + tensor_name + " must be " + names +
+           ", got " + ElementTypeName(type);
+  return false;
+}
+}  // namespace
+
+bool CheckInputType(const NodeInfo& node, int index, std::initializer_list<ElementType> allowed,
+                    std::string* error) {
+  return CheckType(node.inputs, "input", index, allowed, error);
+}
+
+bool CheckOutputType(const NodeInfo& node, int index, std::initializer_list<ElementType> allowed,
+                     std::string* error) {
+  return CheckType(node.outputs, "output", index, allowed, error);
+}
+
+bool CheckCounts(const NodeInfo& node, int min_inputs, int max_inputs, int outputs,
+                 std::string* error) {
+  const int n_in = static_cast<int>(node.inputs.size());
+  if (n_in < min_inputs || n_in > max_inputs) {
+    *error = "expects " + std::to_string(min_inputs) +
+             (max_inputs != min_inputs ? " to " + std::to_string(max_inputs) : "") +
+             " inputs, got " + std::to_string(n_in);
+    return false;
+  }
+  if (static_cast<int>(node.outputs.size()) != outputs) {
+    *error = "expects " + std::to_string(outputs) + " output(s), got " +
+             std::to_string(node.outputs.size());
+    return false;
+  }
+  return true;
+}
+
+bool InputPresent(const NodeInfo& node, int index) {
+  return index < static_cast<int>(node.inputs.size()) &&
+         node.inputs[index].type != ElementType::kNone;
+}
+
+bool GetIntOption(const FlexbufferMap& options, const std::string& key, int low, int high,
+                  int* value, std::string* error) {
+  std::int64_t v = 0;
+  if (!options.GetInt(key, &v, error)) return false;
+  if (v < low || v > high) {
+    *error = "custom option '" + key + "' = " + std::to_string(v) + " is outside [" +
+             std::to_string(low) + ", " + std::to_string(high) + "]";
+    return false;
+  }
+  *value = static_cast<int>(v);
+  return true;
+}
+
+bool GetOptionalIntOption(const FlexbufferMap& options, const std::string& key, int low, int high,
+                          int fallback, int* value, std::string* error) {
+  if (!options.Has(key)) {
+    *value = fallback;
+    return true;
+  }
+  return GetIntOption(options, key, low, high, value, error);
+}
+
+bool ParseOptions(const std::uint8_t* data, std::size_t size, FlexbufferMap* options,
+                  std::string* error) {
+  if (size == 0) {
+    *error = "custom options are missing (an empty flexbuffer map is not allowed for this op)";
+    return false;
+  }
+  return options->Parse(data, size, error);
+}
+
+OutputType OutputTypeOf(ElementType type) {
+  switch (type) {
+    case ElementType::kInt8: return OutputType::kInt8;
+    case ElementType::kInt32: return OutputType::kBitpacked;
+    default: return OutputType::kFloat;
+  }
+}
+
+}  // namespace lc::ops
