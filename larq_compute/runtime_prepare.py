@@ -74,7 +74,37 @@ def read_model(model: bytes) -> schema.ModelT:
         raise ModelFormatError(f"malformed TFLite flatbuffer ({len(data)} bytes): {error}") from error
     if not parsed.subgraphs:
         raise ModelFormatError("malformed TFLite model: it has no subgraph")
+    _check_indices(parsed)
     return parsed
+
+
+def _check_tensor_indices(indices, num_tensors: int, where: str, optional: bool = False) -> None:
+    for index in indices if indices is not None else []:
+        if not (-1 if optional else 0) <= index < num_tensors:
+            raise ModelFormatError(
+                f"malformed TFLite model: {where} refers to tensor {index} of {num_tensors}")
+
+
+def _check_indices(model: schema.ModelT) -> None:
+    """Every index the rewrite follows is in range; a bad one names where it is."""
+    num_codes, num_buffers = len(model.operatorCodes or []), len(model.buffers or [])
+    for s, subgraph in enumerate(model.subgraphs):
+        tensors = subgraph.tensors or []
+        for t, tensor in enumerate(tensors):
+            if not 0 <= tensor.buffer < max(num_buffers, 1):
+                raise ModelFormatError(
+                    f"malformed TFLite model: tensor {t} of subgraph {s} uses buffer "
+                    f"{tensor.buffer} of {num_buffers}")
+        _check_tensor_indices(subgraph.inputs, len(tensors), f"an input of subgraph {s}")
+        _check_tensor_indices(subgraph.outputs, len(tensors), f"an output of subgraph {s}")
+        for o, op in enumerate(subgraph.operators or []):
+            if not 0 <= op.opcodeIndex < num_codes:
+                raise ModelFormatError(
+                    f"malformed TFLite model: operator {o} of subgraph {s} has opcode index "
+                    f"{op.opcodeIndex} of {num_codes}")
+            where = f"operator {o} of subgraph {s}"
+            _check_tensor_indices(op.inputs, len(tensors), where, optional=True)
+            _check_tensor_indices(op.outputs, len(tensors), where)
 
 
 def write_model(model: schema.ModelT) -> bytes:

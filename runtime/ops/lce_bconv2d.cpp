@@ -12,7 +12,7 @@ class LceBconv2d : public OpKernel {
   bool Init(const NodeInfo& node, const std::uint8_t* data, std::size_t size,
             std::string* error) override {
     FlexbufferMap options;
-    int padding = 0, fused = 0, output_activation = 0;
+    int padding = 0;
     if (!ParseOptions(data, size, &options, error) ||
         !GetIntOption(options, "channels_in", 1, 1 << 24, &geometry_.channels_in, error) ||
         !GetIntOption(options, "dilation_height_factor", 1, 1 << 16, &geometry_.dilation_height,
@@ -23,42 +23,13 @@ class LceBconv2d : public OpKernel {
         !GetIntOption(options, "stride_width", 1, 1 << 16, &geometry_.stride_width, error) ||
         !GetIntOption(options, "padding", 0, 1, &padding, error) ||
         !GetIntOption(options, "pad_values", 0, 1, &geometry_.pad_value, error) ||
-        !GetIntOption(options, "fused_activation_function", 0, 3, &fused, error) ||
-        !GetOptionalIntOption(options, "output_activation_function", 0, 3, 0, &output_activation,
-                              error)) {
+        !CheckCounts(node, 2, 5, 1, error) ||
+        !CheckInputType(node, 0, {ElementType::kInt32}, error) ||
+        !CheckInputType(node, 1, {ElementType::kInt32, ElementType::kFloat32}, error) ||
+        !InitOutputTransform(node, options, &transform_, error)) {
       return false;
     }
     geometry_.padding = static_cast<Padding>(padding);
-    transform_.accumulator_activation = static_cast<Activation>(fused);
-    transform_.output_activation = static_cast<Activation>(output_activation);
-
-    if (!CheckCounts(node, 2, 5, 1, error) ||
-        !CheckInputType(node, 0, {ElementType::kInt32}, error) ||
-        !CheckInputType(node, 1, {ElementType::kInt32, ElementType::kFloat32}, error) ||
-        !CheckOutputType(node, 0, {ElementType::kFloat32, ElementType::kInt8, ElementType::kInt32},
-                         error)) {
-      return false;
-    }
-    const TensorInfo& output = node.outputs[0];
-    transform_.type = OutputTypeOf(output.type);
-    if (transform_.type == OutputType::kBitpacked) {
-      if (!CheckInputType(node, 4, {ElementType::kInt32}, error)) {
-        *error = "bit-packed output needs output_threshold: " + *error;
-        return false;
-      }
-    } else if (!CheckInputType(node, 2, {ElementType::kFloat32}, error) ||
-               !CheckInputType(node, 3, {ElementType::kFloat32}, error)) {
-      *error = "float/int8 output needs post_activation_multiplier and _bias: " + *error;
-      return false;
-    }
-    if (transform_.type == OutputType::kInt8) {
-      if (!output.has_quantization || !(output.scale > 0.0f)) {
-        *error = "int8 output 0 needs a positive per-tensor scale";
-        return false;
-      }
-      transform_.int8_scale = output.scale;
-      transform_.int8_zero_point = static_cast<int>(output.zero_point);
-    }
 
     // Filter: [C_out, KH, KW, depth]; depth is packed words (int32) or channels (float32).
     const TensorInfo& filter = node.inputs[1];
@@ -144,16 +115,8 @@ class LceBconv2d : public OpKernel {
   bool Build(const std::vector<TensorView>& in, int height, int width, std::string* error) {
     geometry_.in_height = height;
     geometry_.in_width = width;
-    const std::size_t per_channel = static_cast<std::size_t>(geometry_.channels_out) * 4;
-    const bool bitpacked = transform_.type == OutputType::kBitpacked;
-    for (int index : bitpacked ? std::vector<int>{4} : std::vector<int>{2, 3}) {
-      if (in[index].bytes < per_channel) {
-        *error = "input " + std::to_string(index) + " holds " + std::to_string(in[index].bytes) +
-                 " bytes, needs one value per output channel (" +
-                 std::to_string(geometry_.channels_out) + ")";
-        return false;
-      }
-    }
+    OutputTransform transform = transform_;
+    if (!BindOutputTransformInputs(in, geometry_.channels_out, &transform, error)) return false;
     const TBitpacked* filter = static_cast<const TBitpacked*>(in[1].data);
     const std::int64_t rows = static_cast<std::int64_t>(geometry_.channels_out) *
                               geometry_.filter_height * geometry_.filter_width;
@@ -162,13 +125,6 @@ class LceBconv2d : public OpKernel {
       BitpackFloat(static_cast<const float*>(in[1].data), rows,
                    geometry_.channels_in / geometry_.groups, packed_filter_.data());
       filter = packed_filter_.data();
-    }
-    OutputTransform transform = transform_;
-    if (bitpacked) {
-      transform.thresholds = static_cast<const std::int32_t*>(in[4].data);
-    } else {
-      transform.multiplier = static_cast<const float*>(in[2].data);
-      transform.bias = static_cast<const float*>(in[3].data);
     }
     conv_ = BConv2D::Create(geometry_, filter, transform, IsaVariant::kAuto, error);
     filter_source_ = in[1].data;

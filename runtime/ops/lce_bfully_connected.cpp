@@ -11,40 +11,13 @@ class LceBFullyConnected : public OpKernel {
   bool Init(const NodeInfo& node, const std::uint8_t* data, std::size_t size,
             std::string* error) override {
     FlexbufferMap options;
-    int fused = 0, output_activation = 0;
     if (!ParseOptions(data, size, &options, error) ||
         !GetIntOption(options, "channels_in", 1, 1 << 24, &channels_in_, error) ||
-        !GetIntOption(options, "fused_activation_function", 0, 3, &fused, error) ||
-        !GetOptionalIntOption(options, "output_activation_function", 0, 3, 0, &output_activation,
-                              error) ||
         !CheckCounts(node, 2, 5, 1, error) ||
         !CheckInputType(node, 0, {ElementType::kInt32}, error) ||
         !CheckInputType(node, 1, {ElementType::kInt32}, error) ||
-        !CheckOutputType(node, 0, {ElementType::kFloat32, ElementType::kInt8, ElementType::kInt32},
-                         error)) {
+        !InitOutputTransform(node, options, &transform_, error)) {
       return false;
-    }
-    transform_.accumulator_activation = static_cast<Activation>(fused);
-    transform_.output_activation = static_cast<Activation>(output_activation);
-    const TensorInfo& output = node.outputs[0];
-    transform_.type = OutputTypeOf(output.type);
-    if (transform_.type == OutputType::kBitpacked) {
-      if (!CheckInputType(node, 4, {ElementType::kInt32}, error)) {
-        *error = "bit-packed output needs output_threshold: " + *error;
-        return false;
-      }
-    } else if (!CheckInputType(node, 2, {ElementType::kFloat32}, error) ||
-               !CheckInputType(node, 3, {ElementType::kFloat32}, error)) {
-      *error = "float/int8 output needs post_activation_multiplier and _bias: " + *error;
-      return false;
-    }
-    if (transform_.type == OutputType::kInt8) {
-      if (!output.has_quantization || !(output.scale > 0.0f)) {
-        *error = "int8 output 0 needs a positive per-tensor scale";
-        return false;
-      }
-      transform_.int8_scale = output.scale;
-      transform_.int8_zero_point = static_cast<int>(output.zero_point);
     }
     const std::vector<int>& weights = node.inputs[1].shape;
     if (weights.size() != 2 || weights[0] <= 0 || weights[1] != PackedSize(channels_in_)) {
@@ -75,22 +48,8 @@ class LceBFullyConnected : public OpKernel {
   bool Run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, ThreadPool* pool,
            std::string* error) override {
     if (!fc_ || in[1].data != weights_source_) {
-      const std::size_t per_channel = static_cast<std::size_t>(channels_out_) * 4;
-      const bool bitpacked = transform_.type == OutputType::kBitpacked;
-      for (int index : bitpacked ? std::vector<int>{4} : std::vector<int>{2, 3}) {
-        if (in[index].bytes < per_channel) {
-          *error = "input " + std::to_string(index) + " needs one value per output channel (" +
-                   std::to_string(channels_out_) + ")";
-          return false;
-        }
-      }
       OutputTransform transform = transform_;
-      if (bitpacked) {
-        transform.thresholds = static_cast<const std::int32_t*>(in[4].data);
-      } else {
-        transform.multiplier = static_cast<const float*>(in[2].data);
-        transform.bias = static_cast<const float*>(in[3].data);
-      }
+      if (!BindOutputTransformInputs(in, channels_out_, &transform, error)) return false;
       fc_ = BFullyConnected::Create(channels_in_, channels_out_,
                                     static_cast<const TBitpacked*>(in[1].data), transform,
                                     IsaVariant::kAuto, error);

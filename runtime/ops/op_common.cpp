@@ -115,4 +115,59 @@ OutputType OutputTypeOf(ElementType type) {
   }
 }
 
+bool InitOutputTransform(const NodeInfo& node, const FlexbufferMap& options,
+                         OutputTransform* transform, std::string* error) {
+  int fused = 0, output_activation = 0;
+  if (!GetIntOption(options, "fused_activation_function", 0, 3, &fused, error) ||
+      !GetOptionalIntOption(options, "output_activation_function", 0, 3, 0, &output_activation,
+                            error) ||
+      !CheckOutputType(node, 0, {ElementType::kFloat32, ElementType::kInt8, ElementType::kInt32},
+                       error)) {
+    return false;
+  }
+  transform->accumulator_activation = static_cast<Activation>(fused);
+  transform->output_activation = static_cast<Activation>(output_activation);
+  const TensorInfo& output = node.outputs[0];
+  transform->type = OutputTypeOf(output.type);
+  if (transform->type == OutputType::kBitpacked) {
+    if (!CheckInputType(node, 4, {ElementType::kInt32}, error)) {
+      *error = "bit-packed output needs output_threshold: " + *error;
+      return false;
+    }
+  } else if (!CheckInputType(node, 2, {ElementType::kFloat32}, error) ||
+             !CheckInputType(node, 3, {ElementType::kFloat32}, error)) {
+    *error = "float/int8 output needs post_activation_multiplier and _bias: " + *error;
+    return false;
+  }
+  if (transform->type == OutputType::kInt8) {
+    if (!output.has_quantization || !(output.scale > 0.0f)) {
+      *error = "int8 output 0 needs a positive per-tensor scale";
+      return false;
+    }
+    transform->int8_scale = output.scale;
+    transform->int8_zero_point = static_cast<int>(output.zero_point);
+  }
+  return true;
+}
+
+bool BindOutputTransformInputs(const std::vector<TensorView>& inputs, int channels_out,
+                               OutputTransform* transform, std::string* error) {
+  const bool bitpacked = transform->type == OutputType::kBitpacked;
+  const std::size_t needed = static_cast<std::size_t>(channels_out) * 4;
+  for (int index : bitpacked ? std::vector<int>{4} : std::vector<int>{2, 3}) {
+    if (inputs[index].bytes < needed) {
+      *error = "input " + std::to_string(index) + " holds " + std::to_string(inputs[index].bytes) +
+               " bytes, needs one value per output channel (" + std::to_string(channels_out) + ")";
+      return false;
+    }
+  }
+  if (bitpacked) {
+    transform->thresholds = static_cast<const std::int32_t*>(inputs[4].data);
+  } else {
+    transform->multiplier = static_cast<const float*>(inputs[2].data);
+    transform->bias = static_cast<const float*>(inputs[3].data);
+  }
+  return true;
+}
+
 }  // namespace lc::ops

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/core/output_transform.h"
 #include "runtime/core/types.h"
 #include "runtime/ops/flexbuffer_map.h"
 #include "runtime/ops/op_kernel.h"
@@ -37,5 +38,17 @@ bool ParseOptions(const std::uint8_t* data, std::size_t size, FlexbufferMap* opt
 
 // Output type of a binary op from its output tensor's element type.
 OutputType OutputTypeOf(ElementType type);
+
+// The output-transform part shared by LceBconv2d and LceBFullyConnected: options
+// fused_activation_function / output_activation_function, the output type from output 0, the
+// inputs that type needs (2, 3 float32 multiplier and bias, or 4 int32 thresholds) and int8
+// parameters. Sets everything but the arrays.
+bool InitOutputTransform(const NodeInfo& node, const FlexbufferMap& options,
+                         OutputTransform* transform, std::string* error);
+
+// Points the transform's arrays at the constant inputs after checking they hold one value per
+// output channel.
+bool BindOutputTransformInputs(const std::vector<TensorView>& inputs, int channels_out,
+                               OutputTransform* transform, std::string* error);
 
 }  // namespace lc::ops
