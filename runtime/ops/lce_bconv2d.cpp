@@ -60,13 +60,19 @@ class LceBconv2d : public OpKernel {
     }
     geometry_.groups = c_in / per_group;
     filter_words_ = PackedSize(per_group);
-    // Geometry checks that do not depend on the input size, with a placeholder size.
+    if (!filter.constant) {
+      *error = "filter (input 1) must be a constant tensor";
+      return false;
+    }
+    // Geometry checks that do not depend on the input size, with a placeholder size and arrays.
     BConv2DGeometry probe = geometry_;
     probe.in_height = probe.in_width = 1 << 12;
-    static const std::int32_t kProbeThreshold = 0;
+    const std::vector<float> ones(geometry_.channels_out, 1.0f);
+    const std::vector<std::int32_t> zeros(geometry_.channels_out, 0);
     OutputTransform transform = transform_;
-    transform.thresholds = &kProbeThreshold;
-    std::string invalid = ValidateBConv2D(probe, transform);
+    transform.multiplier = transform.bias = ones.data();
+    transform.thresholds = zeros.data();
+    const std::string invalid = ValidateBConv2D(probe, transform);
     if (!invalid.empty()) {
       *error = invalid;
       return false;

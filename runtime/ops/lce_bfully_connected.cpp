@@ -26,6 +26,10 @@ class LceBFullyConnected : public OpKernel {
                std::to_string(channels_in_) + ", got " + ShapeText(weights);
       return false;
     }
+    if (!node.inputs[1].constant) {
+      *error = "weights (input 1) must be a constant tensor";
+      return false;
+    }
     channels_out_ = weights[0];
     return true;
   }

@@ -378,20 +378,35 @@ std::unique_ptr<ModelRunner> ModelRunner::Create(const void* model_data, std::si
                  (status != kLiteRtStatusOk || !tensor ? "" : ": " + *error);
         return nullptr;
       }
-      if (is_input) {
-        LiteRtWeights weights = nullptr;
-        const void* bytes = nullptr;
-        std::size_t weight_size = 0;
-        if (api.LiteRtGetTensorWeights(tensor, &weights) == kLiteRtStatusOk && weights &&
-            api.LiteRtGetWeightsBytes(weights, &bytes, &weight_size) == kLiteRtStatusOk &&
-            weight_size > 0 && reinterpret_cast<std::uintptr_t>(bytes) % kHostMemoryAlignment) {
+      ops::TensorInfo info = ToTensorInfo(details);
+      LiteRtWeights weights = nullptr;
+      const void* bytes = nullptr;
+      std::size_t weight_size = 0;
+      if (is_input && api.LiteRtGetTensorWeights(tensor, &weights) == kLiteRtStatusOk &&
+          weights && api.LiteRtGetWeightsBytes(weights, &bytes, &weight_size) == kLiteRtStatusOk &&
+          weight_size > 0) {
+        // Kernels read constants by their declared shape: it must match the stored bytes.
+        const bool static_shape = std::all_of(details.shape_signature.begin(),
+                                              details.shape_signature.end(),
+                                              [](int d) { return d >= 0; });
+        const std::size_t expected =
+            NumElements(details.shape_signature) * ElementSize(details.element_type);
+        if (!static_shape || expected != weight_size) {
+          *error = node->Describe() + ": constant input " + std::to_string(k) + " ('" +
+                   details.name + "') of shape " + ops::ShapeText(details.shape_signature) +
+                   " needs " + std::to_string(expected) + " bytes, its buffer holds " +
+                   std::to_string(weight_size);
+          return nullptr;
+        }
+        if (reinterpret_cast<std::uintptr_t>(bytes) % kHostMemoryAlignment) {
           *error = node->Describe() + ": constant input " + std::to_string(k) + " ('" +
                    details.name + "') is not at a 64-byte aligned offset of the model; "
                    "prepare the model with larq_compute.runtime_prepare";
           return nullptr;
         }
+        info.constant = true;
       }
-      (is_input ? node->info.inputs : node->info.outputs).push_back(ToTensorInfo(details));
+      (is_input ? node->info.inputs : node->info.outputs).push_back(info);
     }
     std::string init_error;
     if (!node->kernel->Init(node->info, custom_options, custom_options_size, &init_error)) {

@@ -139,6 +139,14 @@ bool InitOutputTransform(const NodeInfo& node, const FlexbufferMap& options,
     *error = "float/int8 output needs post_activation_multiplier and _bias: " + *error;
     return false;
   }
+  for (int index : transform->type == OutputType::kBitpacked ? std::vector<int>{4}
+                                                               : std::vector<int>{2, 3}) {
+    if (!node.inputs[index].constant) {
+      *error = "input " + std::to_string(index) + " ('" + node.inputs[index].name +
+               "') must be a constant tensor";
+      return false;
+    }
+  }
   if (transform->type == OutputType::kInt8) {
     if (!output.has_quantization || !(output.scale > 0.0f)) {
       *error = "int8 output 0 needs a positive per-tensor scale";

@@ -28,6 +28,7 @@ struct TensorInfo {
   float scale = 1.0f;
   std::int64_t zero_point = 0;
   std::string name;
+  bool constant = false;  // data stored in the model; its size matches shape and type
 };
 
 struct NodeInfo {

@@ -140,3 +140,13 @@ def test_fuzz_mutated_model_bytes_never_crash(mutations, cut):
         interpreter.predict(x)
     except (ValueError, TypeError, RuntimeError):
         pass
+
+
+def test_constant_shape_larger_than_its_buffer_is_refused():
+    from larq_compute.runtime_prepare import read_model, write_model
+
+    parsed = read_model(_conv(bconv2d_options(32)))
+    filter_tensor = next(t for t in parsed.subgraphs[0].tensors if t.name == b"filter")
+    filter_tensor.shape = [400000, 3, 3, 1]
+    with pytest.raises(InvalidModelError, match=r"'filter'\) of shape \[400000, 3, 3, 1\] needs"):
+        Interpreter(write_model(parsed))
