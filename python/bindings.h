@@ -6,5 +6,6 @@
 namespace lc::python {
 
 void BindCpuFeatures(pybind11::module_& m);
+void BindKernels(pybind11::module_& m);
 
 }  // namespace lc::python

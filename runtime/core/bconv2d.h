@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "runtime/core/output_transform.h"
 #include "runtime/core/types.h"
 
 namespace lc {
@@ -24,21 +25,16 @@ struct BConv2DGeometry {
 
   int OutHeight() const;
   int OutWidth() const;
+  // SAME padding added before the first row / column (TFLite's convention: the smaller half).
+  int PadTop() const;
+  int PadLeft() const;
 };
 
-struct OutputTransform {
-  OutputType type = OutputType::kFloat;
-  // Float and int8 outputs: y = multiplier[o] * clamp_acc(conv) + bias[o], then clamp_out(y).
-  const float* multiplier = nullptr;  // [channels_out]; copied at Create
-  const float* bias = nullptr;        // [channels_out]; copied at Create
-  Activation accumulator_activation = Activation::kNone;  // LCE's fused_activation_function
-  Activation output_activation = Activation::kNone;       // extension output_activation_function
-  // Int8 output: q = saturate(round_half_away(y / int8_scale) + int8_zero_point).
-  float int8_scale = 1.0f;
-  int int8_zero_point = 0;
-  // Bit-packed output: bit = popcount > thresholds[o]. Copied at Create.
-  const std::int32_t* thresholds = nullptr;
-};
+// Why `geometry` + `transform` cannot run (empty if they can): non-positive sizes, groups that do
+// not divide the channels, grouped convs whose channels_in / groups is not a multiple of 32 (the
+// packed filter layout of LCE), bit-packed output with zero padding (K is position-dependent),
+// missing thresholds, bad activations or int8 parameters.
+std::string ValidateBConv2D(const BConv2DGeometry& geometry, const OutputTransform& transform);
 
 class BConv2D {
  public:

@@ -1,0 +1,86 @@
+// Binary GEMM micro-kernels: the ISA-specific part of BConv2D and BFullyConnected.
+//
+// How a variant plugs in (portable, avx2, avx512, neon — one file each, named
+// bgemm_<MR>x<NR>_<isa>.cpp; only *_avx2/*_avx512/*_neon files get ISA flags, see CMakeLists.txt):
+//   1. Define `const BGemmKernels* BGemmKernels<Isa>()` (declared below) returning a static table.
+//   2. Nothing else: kernel_dispatch.cpp finds it through a weak reference, so a build without the
+//      file simply lacks the variant, and forcing it reports an error.
+//
+// The left operand ("A": one row per output pixel) is never materialized (no im2col). A row is
+// `taps` segments of `words` 32-bit words; segment t of pixel m starts at
+//   a[t * MR + m] + a_offset
+// (pointers into the NHWC input, or into a zero buffer for padded taps; a_offset selects the
+// group's channels). Rows beyond the real pixel count repeat a valid pointer; their results are
+// ignored.
+//
+// The right operand ("B": one column per output channel) is packed once at Create into blocks of
+// NR channels, 64-bit words, channel-minor:
+//   b[(t * W64 + w) * NR + n],  W64 = ceil(words / 2),
+// where 64-bit word w of channel n's segment t holds its 32-bit words 2w (low half) and 2w+1 (high
+// half; 0 when words is odd). Channels past the real count are all-zero columns.
+//
+// popcount_tile computes the MR x NR tile of XOR-popcounts
+//   acc[m * NR + n] = (accumulate ? acc[m * NR + n] : 0)
+//                     + sum_t sum_w popcount(A segment word ^ B segment word)
+// Padding bits are 0 in both operands (docs/op-format.md), so they never count. A kernel must
+// read exactly `words` 32-bit words per segment (never 2 * W64: the next pixel follows).
+//
+// The output stages turn one pixel's popcounts for channels [c0, c0 + n), n <= NR, into outputs
+// with the numerics of OutputStage (output_transform.h); bgemm_variant_common.h has a portable
+// implementation a variant may instantiate under its own ISA flags.
+//
+// ODR caution for ISA files: define helpers in an anonymous namespace and avoid out-of-line
+// std:: templates (std::min, std::clamp, ...) in them — the linker may otherwise keep the AVX-512
+// copy of a shared inline function and call it from portable code on a CPU without AVX-512.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "runtime/core/output_transform.h"
+#include "runtime/core/types.h"
+
+namespace lc {
+
+constexpr int kMaxTileRows = 8;       // MR limit (the driver keeps A pointers on the stack)
+constexpr int kMaxTileChannels = 64;  // NR limit; NR must be a multiple of 8
+
+// Per-pixel arguments of an output stage.
+struct OutputRowArgs {
+  int k;                           // K: bits per output (taps * channels per group)
+  int c0;                          // first output channel (index into OutputStage arrays)
+  int n;                           // channels, <= NR
+  const std::int32_t* correction;  // zero-padding correction for [c0, c0+n), or null
+};
+
+struct BGemmKernels {
+  const char* name;  // "portable", "avx2", "avx512", "neon"
+  int mr, nr;
+  void (*popcount_tile)(int taps, int words, const TBitpacked* const* a, std::ptrdiff_t a_offset,
+                        const std::uint64_t* b, std::int32_t* acc, bool accumulate);
+  // conv = k - 2 * popcount - correction, then OutputStage's float / int8 numerics.
+  void (*output_float)(const std::int32_t* popcounts, const OutputRowArgs& args,
+                       const OutputStage& stage, float* out);
+  void (*output_int8)(const std::int32_t* popcounts, const OutputRowArgs& args,
+                      const OutputStage& stage, std::int8_t* out);
+  // Bit n of the result = popcounts[n] > thresholds[c0 + n] (n < args.n <= 32).
+  std::uint32_t (*output_bits)(const std::int32_t* popcounts, const OutputRowArgs& args,
+                               const OutputStage& stage);
+};
+
+const BGemmKernels* BGemmKernelsPortable();
+const BGemmKernels* BGemmKernelsAvx2();
+const BGemmKernels* BGemmKernelsAvx512();
+const BGemmKernels* BGemmKernelsNeon();
+
+// The kernels of `variant`; kAuto means LARQ_COMPUTE_KERNEL if set, else the best this CPU and
+// build support. Returns null and sets *error when the variant is unknown, not built, or not
+// supported by this CPU.
+const BGemmKernels* SelectBGemmKernels(IsaVariant variant, std::string* error);
+
+// "portable" -> kPortable etc. ("auto" -> kAuto); false for an unknown name.
+bool ParseIsaVariant(const std::string& name, IsaVariant* variant);
+const char* IsaVariantName(IsaVariant variant);
+
+}  // namespace lc

@@ -1,0 +1,53 @@
+// The output transform fused into the binary conv / fully-connected kernels (docs/op-format.md).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "runtime/core/types.h"
+
+namespace lc {
+
+// What the caller asks for. Arrays are only read during Create and copied.
+struct OutputTransform {
+  OutputType type = OutputType::kFloat;
+  // Float and int8 outputs: y = multiplier[o] * clamp_acc(conv) + bias[o], then clamp_out(y).
+  const float* multiplier = nullptr;  // [channels_out]; null means all 1
+  const float* bias = nullptr;        // [channels_out]; null means all 0
+  Activation accumulator_activation = Activation::kNone;  // LCE's fused_activation_function
+  Activation output_activation = Activation::kNone;       // extension output_activation_function
+  // Int8 output: q = saturate(round_half_away(y / int8_scale) + int8_zero_point).
+  float int8_scale = 1.0f;
+  int int8_zero_point = 0;
+  // Bit-packed output: bit = popcount > thresholds[o] (bit 1 = -1). Required for that type.
+  const std::int32_t* thresholds = nullptr;
+};
+
+// The transform with its arrays copied and the clamps resolved, as every kernel variant applies it.
+// Numerics, identical in every variant and in tests/support/numpy_reference.py:
+//   conv = K - 2 * popcount (- zero-padding correction)
+//   a = clamp(conv, acc_low, acc_high)                          (integer)
+//   y = float32(double(a) * double(multiplier) + double(bias))  (exact product, one rounding
+//                                                                  in double; FMA-proof)
+//   y = min(max(y, out_low), out_high)
+//   int8: q = clamp(round_half_away(y / scale) + zero_point, -128, 127) (float32 division)
+struct OutputStage {
+  OutputType type = OutputType::kFloat;
+  std::vector<float> multiplier, bias;
+  std::vector<std::int32_t> thresholds;  // padded with INT32_MAX so padding channels give bit 0
+  std::int32_t acc_low = std::numeric_limits<std::int32_t>::min();
+  std::int32_t acc_high = std::numeric_limits<std::int32_t>::max();
+  float out_low = -std::numeric_limits<float>::infinity();
+  float out_high = std::numeric_limits<float>::infinity();
+  float int8_scale = 1.0f;
+  int int8_zero_point = 0;
+
+  // `padded_channels` >= channels: the arrays are extended with neutral values up to it.
+  // Returns an error message, empty on success.
+  static std::string Make(const OutputTransform& transform, int channels, int padded_channels,
+                          OutputStage* stage);
+};
+
+}  // namespace lc

@@ -1,0 +1,207 @@
+"""BConv2D: every variant and the reference twin against a numpy float conv of the +-1 tensors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from larq_compute._native import kernels
+from support import numpy_reference as ref
+
+CHANNEL_CHOICES = [1, 3, 31, 32, 33, 63, 64, 65, 96, 100, 130, 257, 300]
+ACTIVATIONS = list(ref.ACTIVATION_BOUNDS)
+
+
+@dataclasses.dataclass
+class Case:
+    batch: int
+    height: int
+    width: int
+    channels_in: int
+    channels_out: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    padding: str  # "valid", "same_zero", "same_one"
+    groups: int
+    output_type: str
+
+    @property
+    def pad_value(self) -> int:
+        return 1 if self.padding == "same_one" else 0
+
+    @property
+    def conv_padding(self) -> str:
+        return "valid" if self.padding == "valid" else "same"
+
+
+def random_case(rng: np.random.Generator, output_type: str) -> Case:
+    groups = 1
+    if rng.random() < 0.25:
+        groups = int(rng.choice([2, 3, 4]))
+        channels_in = 32 * groups * int(rng.integers(1, 3))
+        channels_out = groups * int(rng.integers(1, 24))
+    else:
+        channels_in = int(rng.choice(CHANNEL_CHOICES))
+        channels_out = int(rng.integers(1, 80))
+    kernel = (int(rng.integers(1, 8)), int(rng.integers(1, 8)))
+    dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    paddings = ["valid", "same_one"] if output_type == "bitpacked" else ["valid", "same_zero", "same_one"]
+    padding = str(rng.choice(paddings))
+    # Inputs at least as large as the dilated kernel, so VALID has outputs; kept small for speed.
+    height = (kernel[0] - 1) * dilation[0] + 1 + int(rng.integers(0, 6))
+    width = (kernel[1] - 1) * dilation[1] + 1 + int(rng.integers(0, 6))
+    return Case(int(rng.integers(1, 4)), height, width, channels_in, channels_out, kernel, stride,
+                dilation, padding, groups, output_type)
+
+
+def transform_args(rng: np.random.Generator, case: Case, popcounts: np.ndarray | None) -> dict:
+    c = case.channels_out
+    if case.output_type == "bitpacked":
+        # Thresholds at observed popcounts put many outputs exactly on the edge (p == t -> bit 0).
+        flat = popcounts.reshape(-1, c)
+        picks = flat[rng.integers(0, flat.shape[0], size=c), np.arange(c)]
+        return {"thresholds": (picks + rng.integers(-1, 1, size=c)).astype(np.int32)}
+    args = {
+        "multiplier": rng.uniform(-2.0, 2.0, c).astype(np.float32),  # negative ones included
+        "bias": rng.uniform(-3.0, 3.0, c).astype(np.float32),
+        "fused_activation": str(rng.choice(ACTIVATIONS)),
+        "output_activation": str(rng.choice(ACTIVATIONS)),
+    }
+    if case.output_type == "int8":
+        args["int8_scale"] = float(rng.uniform(0.02, 0.5))
+        args["int8_zero_point"] = int(rng.integers(-20, 21))
+    return args
+
+
+def expected_output(case: Case, conv: np.ndarray, k: int, args: dict) -> np.ndarray:
+    if case.output_type == "bitpacked":
+        return ref.bitpacked_output(ref.xor_popcount_from_conv(conv, k), args["thresholds"])
+    y = ref.float_output(conv, args["multiplier"], args["bias"], args["fused_activation"],
+                         args["output_activation"])
+    if case.output_type == "int8":
+        return ref.int8_output(y, args["int8_scale"], args["int8_zero_point"])
+    return y
+
+
+def run_case(rng: np.random.Generator, case: Case, variants: list[str]) -> None:
+    x = ref.random_signs(rng, (case.batch, case.height, case.width, case.channels_in))
+    cin_g = case.channels_in // case.groups
+    w = ref.random_signs(rng, (case.channels_out, *case.kernel, cin_g))
+    conv = ref.conv2d_float(x, w, case.stride, case.dilation, case.conv_padding, case.pad_value,
+                            case.groups)
+    k = case.kernel[0] * case.kernel[1] * cin_g
+    args = transform_args(rng, case, ref.xor_popcount_from_conv(conv, k))
+    expected = expected_output(case, conv, k, args)
+    for variant in variants:
+        got = kernels.bconv2d(
+            ref.bitpack(x), ref.bitpack(w), case.channels_in, stride=case.stride,
+            dilation=case.dilation, padding=case.conv_padding, pad_value=case.pad_value,
+            groups=case.groups, output_type=case.output_type, variant=variant, **args)
+        assert got.shape == expected.shape, (variant, case)
+        np.testing.assert_array_equal(got, expected, err_msg=f"{variant}: {case}")
+
+
+ALL_VARIANTS = ["reference", *kernels.available_variants()]
+
+
+@pytest.mark.parametrize("output_type", ["float", "int8", "bitpacked"])
+@pytest.mark.parametrize("seed", range(14))
+def test_random_shapes_all_variants(output_type, seed):
+    rng = np.random.default_rng(1000 * seed + len(output_type))
+    run_case(rng, random_case(rng, output_type), ALL_VARIANTS)
+
+
+@pytest.mark.parametrize("padding", ["same_zero", "same_one"])
+@pytest.mark.parametrize("kernel,dilation,stride", [((7, 7), (1, 1), (1, 1)), ((5, 3), (2, 2), (1, 1)),
+                                                    ((4, 6), (1, 2), (2, 3)), ((3, 3), (1, 1), (2, 2))])
+def test_padding_at_every_border_position(variant, padding, kernel, dilation, stride):
+    """Small images where most outputs touch the border in a different way."""
+    rng = np.random.default_rng(len(padding) * 100 + kernel[0] * 10 + kernel[1])
+    for output_type in ["float", "bitpacked"] if padding == "same_one" else ["float", "int8"]:
+        case = Case(2, 6, 7, 70, 40, kernel, stride, dilation, padding, 1, output_type)
+        run_case(rng, case, [variant])
+
+
+def test_zero_padding_counts_only_inside_taps(variant):
+    """All +1 input and filter: conv = number of in-bounds taps x channels, exactly."""
+    x = np.ones((1, 4, 5, 40), np.float32)
+    w = np.ones((8, 3, 3, 40), np.float32)
+    got = kernels.bconv2d(ref.bitpack(x), ref.bitpack(w), 40, padding="same", pad_value=0,
+                          variant=variant)
+    rows = np.array([2, 3, 3, 2])[:, None]
+    cols = np.array([2, 3, 3, 3, 2])[None, :]
+    np.testing.assert_array_equal(got[0, :, :, 0], 40 * rows * cols)
+
+
+@pytest.mark.parametrize("num_threads", [2, 3])
+def test_threads_give_identical_results(rng, num_threads):
+    for output_type, channels_out, height in [("float", 70, 9), ("bitpacked", 100, 13), ("int8", 8, 2)]:
+        x = ref.random_signs(rng, (2, height, 11, 96))
+        w = ref.random_signs(rng, (channels_out, 3, 3, 96))
+        args = {"thresholds": rng.integers(400, 460, channels_out).astype(np.int32)} \
+            if output_type == "bitpacked" else {"multiplier": rng.standard_normal(channels_out).astype(np.float32)}
+        single = kernels.bconv2d(ref.bitpack(x), ref.bitpack(w), 96, padding="same", pad_value=1,
+                                 output_type=output_type, **args)
+        multi = kernels.bconv2d(ref.bitpack(x), ref.bitpack(w), 96, padding="same", pad_value=1,
+                                output_type=output_type, num_threads=num_threads, **args)
+        np.testing.assert_array_equal(single, multi)
+
+
+def test_large_kernel_needs_several_micro_kernel_calls(variant):
+    """More than 64 taps: the tap loop is split and accumulated."""
+    rng = np.random.default_rng(5)
+    run_case(rng, Case(1, 11, 10, 33, 17, (9, 9), (1, 1), (1, 1), "same_zero", 1, "float"), [variant])
+
+
+def test_forced_variants_and_errors(monkeypatch):
+    x = ref.bitpack(np.ones((1, 3, 3, 32), np.float32))
+    w = ref.bitpack(np.ones((4, 3, 3, 32), np.float32))
+    for variant in ["avx2", "avx512", "neon"]:
+        if variant not in kernels.available_variants():
+            with pytest.raises(ValueError, match=f"'{variant}' is not"):
+                kernels.bconv2d(x, w, 32, variant=variant)
+    conv = kernels.make_bconv2d(w, (3, 3), 32, variant="portable")
+    assert conv.variant == "portable"
+    monkeypatch.setenv("LARQ_COMPUTE_KERNEL", "portable")
+    assert kernels.make_bconv2d(w, (3, 3), 32).variant == "portable"
+    monkeypatch.setenv("LARQ_COMPUTE_KERNEL", "sse9")
+    with pytest.raises(ValueError, match="LARQ_COMPUTE_KERNEL='sse9'"):
+        kernels.bconv2d(x, w, 32)
+    monkeypatch.delenv("LARQ_COMPUTE_KERNEL")
+    assert kernels.make_bconv2d(w, (3, 3), 32).variant == kernels.available_variants()[-1]
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"groups": 2}, "multiple of 32"),
+    ({"groups": 3}, "must divide"),
+    ({"stride": (0, 1)}, "strides must be positive"),
+    ({"dilation": (1, -1)}, "dilations must be positive"),
+    ({"padding": "full"}, "padding must be"),
+    ({"padding": "same", "pad_value": 2}, "pad_values must be 0 or 1"),
+    ({"padding": "same", "output_type": "bitpacked", "thresholds": np.zeros(4, np.int32)}, "zero padding"),
+    ({"output_type": "bitpacked"}, "thresholds"),
+    ({"output_type": "int8", "int8_scale": 0.0}, "positive finite scale"),
+    ({"output_type": "int8", "int8_zero_point": 300}, "zero point"),
+    ({"multiplier": np.ones(3, np.float32)}, r"shape \[4\]"),
+    ({"fused_activation": "gelu"}, "unknown activation"),
+    ({"variant": "fastest"}, "unknown variant"),
+])
+def test_bad_arguments_raise(kwargs, message):
+    x = ref.bitpack(np.ones((1, 5, 5, 40), np.float32))
+    group_in = 20 if kwargs.get("groups") == 2 else 40
+    w = ref.bitpack(np.ones((4, 3, 3, group_in), np.float32))
+    kwargs = dict(kwargs)
+    for variant in [kwargs.pop("variant")] if "variant" in kwargs else ["reference", "auto"]:
+        with pytest.raises(ValueError, match=message):
+            kernels.bconv2d(x, w, 40, variant=variant, **kwargs)
+
+
+def test_shape_mismatches_raise():
+    w = ref.bitpack(np.ones((4, 3, 3, 40), np.float32))
+    with pytest.raises(ValueError, match="packed words per pixel"):
+        kernels.bconv2d(np.zeros((1, 5, 5, 1), np.int32), w, 40)
+    with pytest.raises(ValueError, match="rank 4"):
+        kernels.bconv2d(np.zeros((5, 5, 2), np.int32), w, 40)
