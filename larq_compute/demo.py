@@ -153,7 +153,7 @@ def float_twin(model):
 
     # A fresh functional view of the same layers: uncompiled, so cloning does not re-create
     # the training optimizer (whose Bop would find no binary weights in the twin).
-    uncompiled = keras.Model(model.inputs, model.outputs, name=f"{model.name}_float")
+    uncompiled = keras.Model(model.input, model.output, name=f"{model.name}_float")
     return keras.models.clone_model(uncompiled, clone_function=clone)
 
 
