@@ -19,7 +19,8 @@ import larq_compute as lc
 def converted(request):
     keras.utils.set_random_seed(11)
     model = models.CORPUS[request.param]()
-    return model, bytes(lc.convert_keras_model(model))
+    yield model, bytes(lc.convert_keras_model(model))
+    keras.backend.clear_session()  # later tests see fresh layer names
 
 
 def test_converted_model_equals_keras_at_several_batch_sizes(converted):
