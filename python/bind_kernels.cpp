@@ -22,6 +22,7 @@
 #include "runtime/core/bitpack.h"
 #include "runtime/core/bmaxpool.h"
 #include "runtime/core/cpu_features.h"
+#include "runtime/core/popcount_roofline.h"
 #include "runtime/core/thread_pool.h"
 
 namespace py = pybind11;
@@ -220,6 +221,16 @@ void BindKernels(py::module_& parent) {
 
   m.def("available_variants", &AvailableIsaVariants,
         "ISA variants usable on this CPU and build (best last); 'reference' is always usable too.");
+
+  m.def(
+      "avx512_popcount_roofline",
+      [](double seconds) {
+        py::gil_scoped_release release;
+        return MeasureAvx512PopcountRoofline(seconds);
+      },
+      py::arg("seconds") = 0.2,
+      "Binary MACs/s of back-to-back 512-bit VPOPCNTQ on this core (best of ~1 ms runs); 0 "
+      "without AVX-512 VPOPCNTDQ.");
 
   m.def(
       "bitpack",
