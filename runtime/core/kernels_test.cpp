@@ -15,7 +15,6 @@
 #include "runtime/core/bgemm.h"
 #include "runtime/core/bitpack.h"
 #include "runtime/core/bmaxpool.h"
-#include "runtime/core/cpu_features.h"
 #include "runtime/core/thread_pool.h"
 
 namespace lc {
@@ -23,7 +22,7 @@ namespace {
 
 std::vector<IsaVariant> UsableVariants() {
   std::vector<IsaVariant> variants;
-  for (const std::string& name : AvailableIsaVariants()) {
+  for (const std::string& name : UsableIsaVariants()) {
     IsaVariant v;
     EXPECT_TRUE(ParseIsaVariant(name, &v)) << name;
     variants.push_back(v);
