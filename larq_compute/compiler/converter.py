@@ -1,0 +1,173 @@
+"""``convert_keras_model`` / ``convert_saved_model``: Keras BNN → ``.tflite`` with binary ops.
+
+The stock TFLite converter produces the float flatbuffer (it folds BatchNormalization, constants
+and layouts); :func:`convert_flatbuffer` imports it, runs the rewrite passes to a fixed point and
+exports the result.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .flatbuffer import export_model, import_model
+from .ir import Model
+from .passes import PIPELINE
+from .patterns import rewrite_to_fixed_point
+from .report import ConversionReport, build_report
+
+
+class ConvertedModel(bytes):
+    """The converted ``.tflite`` flatbuffer (a ``bytes``) with its :class:`ConversionReport`."""
+
+    report: ConversionReport
+    ir: Model
+
+
+def optimize(model: Model) -> int:
+    """Run every pass over every graph of ``model`` in place; returns the number of rewrites."""
+    return sum(rewrite_to_fixed_point(graph, PIPELINE) for graph in model.graphs)
+
+
+def _prepare_for_runtime(flatbuffer: bytes) -> bytes:
+    return flatbuffer
+
+
+def _kernel_layers(keras_model: Any) -> list[tuple[str, np.ndarray]]:
+    """(layer name, kernel in TFLite layout) for every conv/dense layer of a Keras model."""
+    found = []
+    for layer in keras_model._flatten_layers(include_self=False, recursive=True):
+        for attribute in ("kernel", "depthwise_kernel"):
+            variable = getattr(layer, attribute, None)
+            if variable is None or len(variable.shape) not in (2, 4):
+                continue
+            kernel = np.asarray(variable.numpy())
+            if attribute == "depthwise_kernel":  # [H, W, C, M] -> [1, H, W, C*M]
+                kernel = kernel.reshape(1, *kernel.shape[:2], -1)
+            else:  # Dense [I, O] -> [O, I]; conv HWIO -> OHWI
+                kernel = kernel.T if kernel.ndim == 2 else kernel.transpose(3, 0, 1, 2)
+            found.append((layer.name, kernel))
+    return found
+
+
+def _name_layers(model: Model, keras_model: Any) -> None:
+    """Name each conv/dense op after the Keras layer whose kernel it holds.
+
+    Converter tensor names are unreliable (fused ops, renamed scopes), but the folded filter
+    keeps the kernel's shape and, per output channel, its sign pattern up to a flip (a negative
+    BatchNormalization scale flips a channel).
+    """
+    layers = _kernel_layers(keras_model)
+    for op in model.main.ops:
+        if op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") or op.custom:
+            continue
+        weights = op.inputs[1].data if op.inputs[1] is not None else None
+        if weights is None or weights.dtype != np.float32:
+            continue
+        for name, kernel in layers:
+            if kernel.shape != weights.shape:
+                continue
+            axes = tuple(range(1, kernel.ndim))
+            agree = np.sign(kernel) * np.sign(weights)
+            if np.all((agree >= 0).all(axis=axes) | (agree <= 0).all(axis=axes)):
+                op.origin = name
+                break
+
+
+def convert_flatbuffer(
+    float_model: bytes, *, warn: bool = True, keras_model: Any = None
+) -> ConvertedModel:
+    """Rewrite a float ``.tflite`` from the stock converter into one with binary ops.
+
+    ``keras_model``, when given, is the model it was converted from; the report then names
+    layers after it.
+    """
+    model = import_model(float_model)
+    if keras_model is not None:
+        _name_layers(model, keras_model)
+    optimize(model)
+    converted = ConvertedModel(_prepare_for_runtime(export_model(model)))
+    converted.ir = model
+    converted.report = build_report(model.main, len(float_model), len(converted))
+    if warn:
+        for row in converted.report.float_layers:
+            if row.warn:
+                warnings.warn(
+                    f"layer {row.layer!r} ({row.op}) stays float: {row.detail}", stacklevel=3
+                )
+    return converted
+
+
+def _check_io_types(inference_input_type: Any, inference_output_type: Any,
+                    experimental_default_int8_range: Any) -> None:
+    import tensorflow as tf
+
+    for name, value in (("inference_input_type", inference_input_type),
+                        ("inference_output_type", inference_output_type)):
+        if tf.as_dtype(value) != tf.float32:
+            raise ValueError(f"{name}={tf.as_dtype(value).name} is not supported yet; only tf.float32")
+    if experimental_default_int8_range is not None:
+        raise ValueError("experimental_default_int8_range is not supported yet")
+
+
+def _check_dtype_policies(model: Any) -> None:
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        policy = getattr(layer, "dtype_policy", None)
+        compute = getattr(policy, "compute_dtype", "float32")
+        if compute not in ("float32", None):
+            raise ValueError(
+                f"layer {layer.name!r} computes in {compute} (dtype policy {policy.name!r}); "
+                "convert a float32 copy of the model (keras.mixed_precision.set_dtype_policy('float32'))"
+            )
+
+
+def _stock_convert(converter: Any, what: str) -> bytes:
+    try:
+        return converter.convert()
+    except Exception as error:  # the stock converter's errors are long; keep its message
+        raise ValueError(f"the TFLite converter could not convert {what}: {error}") from error
+
+
+def convert_keras_model(
+    model: Any,
+    *,
+    inference_input_type: Any = None,
+    inference_output_type: Any = None,
+    experimental_default_int8_range: tuple[float, float] | None = None,
+) -> ConvertedModel:
+    """Convert a Keras model to a ``.tflite`` flatbuffer whose binary layers run as binary ops.
+
+    Returns the flatbuffer bytes; ``result.report`` tells per layer what became a binary op
+    and why anything stayed float. Layers that look binary but cannot be converted stay float
+    and raise a warning naming the layer.
+    """
+    import tensorflow as tf
+
+    _check_io_types(inference_input_type or tf.float32, inference_output_type or tf.float32,
+                    experimental_default_int8_range)
+    if not isinstance(model, tf.keras.Model):
+        raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
+    _check_dtype_policies(model)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    return convert_flatbuffer(_stock_convert(converter, f"model {model.name!r}"), keras_model=model)
+
+
+def convert_saved_model(
+    path: str | os.PathLike,
+    *,
+    inference_input_type: Any = None,
+    inference_output_type: Any = None,
+    experimental_default_int8_range: tuple[float, float] | None = None,
+) -> ConvertedModel:
+    """Like :func:`convert_keras_model`, from a SavedModel directory (e.g. ``model.export(path)``)."""
+    import tensorflow as tf
+
+    _check_io_types(inference_input_type or tf.float32, inference_output_type or tf.float32,
+                    experimental_default_int8_range)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"SavedModel directory not found: {os.fspath(path)!r}")
+    converter = tf.lite.TFLiteConverter.from_saved_model(os.fspath(path))
+    return convert_flatbuffer(_stock_convert(converter, f"SavedModel {os.fspath(path)!r}"))

@@ -1,0 +1,33 @@
+"""Graph-rewrite passes, one module each; :data:`PIPELINE` is the order the converter runs them.
+
+Every pass exposes ``rewrite(graph, op) -> bool`` (a pattern, see ``patterns.py``). The patterns
+run together to a fixed point, so a rewrite that enables another (folding a MUL into a binary
+convolution lets its output become bit-packed) is picked up without a fixed pass order.
+"""
+
+from __future__ import annotations
+
+from ..patterns import Pattern
+from . import (
+    bconv2d,
+    bfully_connected,
+    bitpacked_output,
+    bmaxpool,
+    cleanup,
+    dilated_conv,
+    fold_affine,
+    quantizers,
+)
+
+PIPELINE: tuple[Pattern, ...] = (
+    cleanup.remove_dead_op,
+    dilated_conv.rewrite,
+    quantizers.rewrite,
+    cleanup.rewrite,
+    bmaxpool.swap_affine_before_pool,
+    bmaxpool.rewrite,
+    bconv2d.rewrite,
+    bfully_connected.rewrite,
+    fold_affine.rewrite,
+    bitpacked_output.rewrite,
+)

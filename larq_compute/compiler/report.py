@@ -1,0 +1,128 @@
+"""The conversion report: which layers became binary ops, and why the others stayed float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ai_edge_litert import schema_py_generated as schema
+
+from .bitpack import packed_depth
+from .ir import ACTIVATION_NAMES, Graph, Op
+from .passes import bconv2d, bfully_connected
+from .patterns import (
+    BCONV2D,
+    BFULLY_CONNECTED,
+    BMAXPOOL2D,
+    QUANTIZE,
+    binary_input,
+    constant,
+    producer,
+)
+from .weights import split_binary_weights
+
+_FLOAT_LAYER_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
+@dataclass
+class LayerReport:
+    layer: str
+    op: str
+    binary: bool
+    detail: str
+    warn: bool = False  # looked binary but stayed float
+
+
+@dataclass
+class ConversionReport:
+    layers: list[LayerReport] = field(default_factory=list)
+    quantizers: int = 0
+    float_bytes: int = 0
+    converted_bytes: int = 0
+
+    @property
+    def binary_layers(self) -> list[LayerReport]:
+        return [row for row in self.layers if row.binary]
+
+    @property
+    def float_layers(self) -> list[LayerReport]:
+        return [row for row in self.layers if not row.binary]
+
+    def __str__(self) -> str:
+        header = ("layer", "op", "result")
+        rows = [(r.layer, r.op, ("binary: " if r.binary else "float: ") + r.detail) for r in self.layers]
+        widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+        widths[2] = len(header[2])
+        lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+        ratio = self.float_bytes / self.converted_bytes if self.converted_bytes else 0.0
+        lines.append(
+            f"{len(self.binary_layers)} binary layers, {len(self.float_layers)} float layers, "
+            f"{self.quantizers} LceQuantize; size {_size(self.float_bytes)} (float) -> "
+            f"{_size(self.converted_bytes)} ({ratio:.1f}x smaller)"
+        )
+        return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+
+
+def _activation(options: dict) -> str:
+    act = options.get("output_activation_function", 0)
+    return f", {ACTIVATION_NAMES[act].lower()}" if act else ""
+
+
+def _describe_binary(op: Op) -> str:
+    o = op.options
+    packed_out = op.output.tensor_type == schema.TensorType.INT32
+    output = "bit-packed output" if packed_out else "float output"
+    if op.type == BCONV2D:
+        shape = op.inputs[1].shape
+        padding = "valid" if o["padding"] == schema.Padding.VALID else ("one-padded" if o["pad_values"] else "zero-padded")
+        if op.inputs[1].tensor_type == schema.TensorType.INT32:  # bit-packed filter
+            groups = packed_depth(o["channels_in"]) // shape[3]
+        else:
+            groups = o["channels_in"] // shape[3]
+        extra = f", groups {groups}" if groups > 1 else ""
+        dil = o["dilation_height_factor"], o["dilation_width_factor"]
+        extra += f", dilation {dil[0]}x{dil[1]}" if dil != (1, 1) else ""
+        return (
+            f"{shape[1]}x{shape[2]} conv {o['channels_in']}->{shape[0]}, stride "
+            f"{o['stride_height']}x{o['stride_width']}, {padding}{extra}{_activation(o)}, {output}"
+        )
+    if op.type == BFULLY_CONNECTED:
+        return f"dense {o['channels_in']}->{op.inputs[1].shape[0]}{_activation(o)}, {output}"
+    return f"{o['filter_height']}x{o['filter_width']} max-pool, stride {o['stride_height']}x{o['stride_width']}"
+
+
+def _why_float(op: Op) -> tuple[str, bool]:
+    """(reason, looks binary): why a conv/dense layer stayed float."""
+    if op.type == "CONV_2D":
+        reason = bconv2d.match(op)
+    elif op.type == "FULLY_CONNECTED":
+        reason = bfully_connected.match(op)
+    else:
+        reason = "binary depthwise convolutions are not supported"
+    if not isinstance(reason, str):
+        reason = "matched, but was not rewritten"
+    x = op.inputs[0]
+    pad = producer(x, "PAD", "PADV2")
+    input_binary = binary_input(x) is not None or (pad is not None and binary_input(pad.inputs[0]) is not None)
+    weights = constant(op.inputs[1])
+    weights_binary = weights is not None and not isinstance(split_binary_weights(weights), str)
+    if not input_binary and weights_binary and producer(x, "SIGN") is not None:
+        reason = "input is a plain sign(x) (maps 0 to 0), not a binary quantizer"
+    return reason, input_binary or weights_binary
+
+
+def build_report(graph: Graph, float_bytes: int, converted_bytes: int) -> ConversionReport:
+    report = ConversionReport(float_bytes=float_bytes, converted_bytes=converted_bytes)
+    for op in graph.ops:
+        if op.custom and op.type in (BCONV2D, BFULLY_CONNECTED, BMAXPOOL2D):
+            report.layers.append(LayerReport(op.origin, op.type, True, _describe_binary(op)))
+        elif op.custom and op.type == QUANTIZE:
+            report.quantizers += 1
+        elif not op.custom and op.type in _FLOAT_LAYER_OPS:
+            reason, looks_binary = _why_float(op)
+            report.layers.append(LayerReport(op.origin, op.type, False, reason, warn=looks_binary))
+    return report

@@ -1,0 +1,98 @@
+"""Import → export of stock-converted models is semantically identical (run in ai_edge_litert)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from ai_edge_litert import schema_py_generated as schema
+
+from larq_compute.compiler import FlatbufferError, export_model, import_model
+
+from .litert import run_litert
+from .models import BINARY, batch_norm
+
+RNG = np.random.default_rng(5)
+
+
+def _float_model() -> keras.Model:
+    from larq_compute import layers as lq
+
+    x = keras.Input((8, 8, 3), name="image")
+    y = lq.QuantConv2D(8, 3, padding="same", pad_values=1.0, **BINARY)(x)
+    y = batch_norm()(y)
+    y = keras.layers.MaxPool2D(2)(y)
+    y = keras.layers.Flatten()(y)
+    logits = keras.layers.Dense(4, name="logits")(y)
+    return keras.Model(x, [logits, keras.layers.Softmax(name="probs")(logits)])
+
+
+@pytest.fixture(scope="module")
+def stock_models():
+    keras.utils.set_random_seed(1)
+    model = _float_model()
+    float_bytes = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+    def representative():
+        for _ in range(4):
+            yield [RNG.standard_normal((1, 8, 8, 3)).astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    int8_bytes = converter.convert()
+    return {"float": float_bytes, "int8": int8_bytes}
+
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+def test_round_trip_runs_identically(stock_models, kind):
+    original = stock_models[kind]
+    round_tripped = export_model(import_model(original))
+    x = RNG.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    for expected, got in zip(run_litert(original, x), run_litert(round_tripped, x)):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+def test_round_trip_keeps_signatures_metadata_and_quantization(stock_models, kind):
+    before = schema.ModelT.InitFromPackedBuf(stock_models[kind], 0)
+    after = schema.ModelT.InitFromPackedBuf(export_model(import_model(stock_models[kind])), 0)
+
+    def signature(model):
+        graph = model.subgraphs[0]
+        return [
+            (s.signatureKey, [(m.name, graph.tensors[m.tensorIndex].name) for m in s.inputs],
+             [(m.name, graph.tensors[m.tensorIndex].name) for m in s.outputs])
+            for s in model.signatureDefs
+        ]
+
+    assert signature(after) == signature(before)
+    assert [m.name for m in after.metadata] == [m.name for m in before.metadata]
+    assert [bytes(after.buffers[m.buffer].data) for m in after.metadata] == [
+        bytes(before.buffers[m.buffer].data) for m in before.metadata
+    ]
+    quantized = 0
+    for t_before, t_after in zip(before.subgraphs[0].tensors, after.subgraphs[0].tensors):
+        assert t_after.name == t_before.name and t_after.type == t_before.type
+        if t_before.quantization is not None and t_before.quantization.scale is not None:
+            np.testing.assert_array_equal(t_after.quantization.scale, t_before.quantization.scale)
+            np.testing.assert_array_equal(t_after.quantization.zeroPoint, t_before.quantization.zeroPoint)
+            quantized += 1
+    assert (quantized > 0) == (kind == "int8")
+
+
+def test_text_dump_of_imported_model(stock_models):
+    text = str(import_model(stock_models["float"]).main)
+    assert text.splitlines()[0] == "graph main(%0: f32[?,8,8,3]) -> (%12, %11)"
+    assert "PADV2(%3, const i32[4,2], f32(1))" in text
+    assert "SOFTMAX" in text
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "not a TFLite flatbuffer"),
+    (b"\x00" * 16, "not a TFLite flatbuffer"),
+    (b"\x10\x00\x00\x00TFL3" + b"\xff" * 8, "cannot parse"),
+])
+def test_bad_bytes_raise_a_clear_error(data, message):
+    with pytest.raises(FlatbufferError, match=message):
+        import_model(data)

@@ -1,0 +1,269 @@
+"""Each pass on small hand-made graphs: the graph before and after as text, and numerically.
+
+Numbers: the graph before the rewrite runs in ai_edge_litert's interpreter (builtin ops only),
+the graph after it in the numpy evaluator (binary ops written from docs/op-format.md).
+"""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from larq_compute.compiler.passes import (
+    PIPELINE,
+    bconv2d,
+    bitpacked_output,
+    cleanup,
+    fold_affine,
+    quantizers,
+)
+from larq_compute.compiler.patterns import rewrite_to_fixed_point
+
+from .builders import Builder, binary_filter
+from .litert import graph_bytes, run_litert
+from .numpy_eval import evaluate
+
+RNG = np.random.default_rng(7)
+SCALE = np.array([1.0, -2.0, 0.0, 0.5])  # negative (BN gamma < 0) and zero magnitudes
+
+
+def check(graph, patterns, before: str, after: str, *, atol=1e-5):
+    """Assert the text before/after running ``patterns`` and that outputs did not change."""
+    assert str(graph) == textwrap.dedent(before).strip()
+    reference_model = graph_bytes(graph)
+    x = RNG.standard_normal(graph.inputs[0].shape).astype(np.float32)
+    x.reshape(-1)[: x.shape[-1]] = 0.0  # exact zeros must quantize to +1
+    rewrite_to_fixed_point(graph, [cleanup.remove_dead_op, *patterns])
+    assert str(graph) == textwrap.dedent(after).strip()
+    expected = run_litert(reference_model, x)
+    got = evaluate(graph, x)
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, atol=atol, rtol=1e-5)
+
+
+def test_sign_add_sign_becomes_quantize_dequantize():
+    b = Builder(1, 4, 4, 3)
+    graph = b.output(b.ste_sign(b.x))
+    check(graph, [quantizers.rewrite], """
+        graph main(%0: f32[1,4,4,3]) -> (%3)
+          %1: f32[1,4,4,3] = SIGN(%0)
+          %2: f32[1,4,4,3] = ADD(%1, f32(0.1))
+          %3: f32[1,4,4,3] = SIGN(%2)
+    """, """
+        graph main(%0: f32[1,4,4,3]) -> (%2)
+          %1: i32[1,4,4,1] = LceQuantize(%0)
+          %2: f32[1,4,4,3] = LceDequantize(%1)
+    """)
+
+
+@pytest.mark.parametrize("offset, relu", [(1.0, 0), (0.1, 1), (-0.1, 0)])
+def test_sign_add_sign_that_is_not_binary_stays(offset, relu):
+    b = Builder(1, 2, 2, 3)
+    graph = b.output(b.sign(b.add(b.sign(b.x), offset, activation=relu)))
+    before = str(graph)
+    rewrite_to_fixed_point(graph, [quantizers.rewrite])
+    assert str(graph) == before
+
+
+def test_where_forms_become_quantizers():
+    from ai_edge_litert import schema_py_generated as schema
+
+    b = Builder(1, 2, 2, 5)
+    ge = b._op("GREATER_EQUAL", [b.x, b.const(0.0)], b.x.shape, tensor_type=schema.TensorType.BOOL)
+    first = b._op("SELECT_V2", [ge, b.const(1.0), b.const(-1.0)], b.x.shape)
+    lt = b._op("LESS", [b.x, b.const(0.0)], b.x.shape, tensor_type=schema.TensorType.BOOL)
+    second = b._op("SELECT_V2", [lt, b.const(-1.0), b.const(1.0)], b.x.shape)
+    graph = b.output(b.add(first, second))
+    check(graph, [quantizers.rewrite, cleanup.rewrite], """
+        graph main(%0: f32[1,2,2,5]) -> (%5)
+          %1: bool[1,2,2,5] = GREATER_EQUAL(%0, f32(0))
+          %2: f32[1,2,2,5] = SELECT_V2(%1, f32(1), f32(-1))
+          %3: bool[1,2,2,5] = LESS(%0, f32(0))
+          %4: f32[1,2,2,5] = SELECT_V2(%3, f32(-1), f32(1))
+          %5: f32[1,2,2,5] = ADD(%2, %4)
+    """, """
+        graph main(%0: f32[1,2,2,5]) -> (%3)
+          %1: i32[1,2,2,1] = LceQuantize(%0)
+          %2: f32[1,2,2,5] = LceDequantize(%1)
+          %3: f32[1,2,2,5] = ADD(%2, %2)
+    """)
+
+
+def test_one_padded_conv_with_relu():
+    b = Builder(1, 5, 5, 3)
+    x = b.pad(b.ste_sign(b.x), [[0, 0], [1, 1], [1, 1], [0, 0]], 1.0)
+    graph = b.output(b.conv(x, binary_filter(4, 3, 3, 3, scale=SCALE), np.float32([0.5, 1, -1, 0]), activation=1))
+    check(graph, [quantizers.rewrite, bconv2d.rewrite], """
+        graph main(%0: f32[1,5,5,3]) -> (%5)
+          %1: f32[1,5,5,3] = SIGN(%0)
+          %2: f32[1,5,5,3] = ADD(%1, f32(0.1))
+          %3: f32[1,5,5,3] = SIGN(%2)
+          %4: f32[1,7,7,3] = PADV2(%3, const i32[4,2], f32(1))
+          %5: f32[1,5,5,4] = CONV_2D(%4, const f32[4,3,3,3], f32[4](0.5,1,-1,0)) fusedActivationFunction=RELU padding=VALID strideH=1 strideW=1
+    """, """
+        graph main(%0: f32[1,5,5,3]) -> (%2)
+          %1: i32[1,5,5,1] = LceQuantize(%0)
+          %2: f32[1,5,5,4] = LceBconv2d(%1, const i32[4,3,3,1], f32[4](1,2,0,0.5), f32[4](0.5,1,-1,0)) channels_in=3 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE output_activation_function=RELU pad_values=1 padding=SAME stride_height=1 stride_width=1
+    """)
+
+
+@pytest.mark.parametrize("stride, dilation, padding", [(2, 1, "SAME"), (1, 2, "SAME"), (2, 1, "VALID"), (1, 2, "VALID")])
+def test_zero_padded_strided_dilated_conv(stride, dilation, padding):
+    b = Builder(2, 7, 8, 35)
+    graph = b.output(b.conv(b.ste_sign(b.x), binary_filter(6, 3, 3, 35), stride=stride, dilation=dilation, padding=padding))
+    rewrite_to_fixed_point(graph, PIPELINE)
+    assert [op.type for op in graph.ops] == ["LceQuantize", "LceBconv2d"]
+    options = graph.ops[1].options
+    assert (options["stride_height"], options["dilation_width_factor"], options["pad_values"]) == (stride, dilation, 0)
+
+
+def test_asymmetric_explicit_padding_stays_float():
+    b = Builder(1, 5, 5, 3)
+    x = b.pad(b.ste_sign(b.x), [[0, 0], [0, 2], [1, 1], [0, 0]], 1.0)
+    conv = b.conv(x, binary_filter(4, 3, 3, 3))
+    graph = b.output(conv)
+    rewrite_to_fixed_point(graph, PIPELINE)
+    float_conv = next(op for op in graph.ops if op.type == "CONV_2D")
+    assert "not SAME padding" in bconv2d.match(float_conv)
+
+
+def test_real_valued_filter_stays_float_with_reason():
+    b = Builder(1, 4, 4, 3)
+    graph = b.output(b.conv(b.ste_sign(b.x), RNG.standard_normal((4, 3, 3, 3)).astype(np.float32)))
+    rewrite_to_fixed_point(graph, PIPELINE)
+    conv = next(op for op in graph.ops if op.type == "CONV_2D")
+    assert bconv2d.match(conv).startswith("weights are not binary: output channel 0 has")
+
+
+def test_grouped_conv_packs_only_multiples_of_32():
+    b = Builder(1, 4, 4, 64)
+    q = b.ste_sign(b.x)
+    wide = b.conv(q, binary_filter(8, 1, 1, 32))  # 2 groups of 32: bit-packed filter
+    narrow = b.conv(q, binary_filter(8, 1, 1, 16))  # 4 groups of 16: float ±1 filter
+    graph = b.output(wide, narrow)
+    check(graph, PIPELINE, str(graph), """
+        graph main(%0: f32[1,4,4,64]) -> (%2, %3)
+          %1: i32[1,4,4,2] = LceQuantize(%0)
+          %2: f32[1,4,4,8] = LceBconv2d(%1, const i32[8,1,1,1], const f32[8], const f32[8]) channels_in=64 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
+          %3: f32[1,4,4,8] = LceBconv2d(%1, const f32[8,1,1,16], const f32[8], const f32[8]) channels_in=64 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
+    """)
+
+
+def test_mul_add_after_binary_conv_fold_into_multiplier_and_bias():
+    b = Builder(1, 4, 4, 3)
+    y = b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3, scale=np.ones(4)), np.float32([1, 2, 3, 4]))
+    y = b.add(b.mul(y, [1.0, -2.0, 0.5, 0.0]), [0.5, 0.5, 0.5, 0.5], activation=3)
+    graph = b.output(y)
+    check(graph, [quantizers.rewrite, bconv2d.rewrite, fold_affine.rewrite], str(graph), """
+        graph main(%0: f32[1,4,4,3]) -> (%2)
+          %1: i32[1,4,4,1] = LceQuantize(%0)
+          %2: f32[1,2,2,4] = LceBconv2d(%1, const i32[4,3,3,1], f32[4](1,-2,0.5,0), f32[4](1.5,-3.5,2,0.5)) channels_in=3 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE output_activation_function=RELU6 pad_values=0 padding=VALID stride_height=1 stride_width=1
+    """)
+
+
+def test_mul_after_relu_is_not_folded():
+    b = Builder(1, 4, 4, 3)
+    y = b.mul(b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3), activation=1), [1.0, 2.0, 3.0, 4.0])
+    graph = b.output(y)
+    rewrite_to_fixed_point(graph, PIPELINE)
+    assert [op.type for op in graph.ops] == ["LceQuantize", "LceBconv2d", "MUL"]
+
+
+def test_binary_chain_with_max_pool_and_batchnorm_is_bit_packed_throughout():
+    b = Builder(1, 6, 6, 3)
+    y = b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3, scale=SCALE), np.float32([0.5, 1, -1, 0]))
+    y = b.max_pool(y)
+    y = b.add(b.mul(y, [1, 2, 3, 4]), [0.1, 0.2, 0.3, 0.4])  # BN after the pool, positive scale
+    y = b.conv(b.ste_sign(y), binary_filter(8, 2, 2, 4, scale=np.ones(8)))
+    graph = b.output(y)
+    check(graph, PIPELINE, str(graph), """
+        graph main(%0: f32[1,6,6,3]) -> (%4)
+          %1: i32[1,6,6,1] = LceQuantize(%0)
+          %2: i32[1,4,4,1] = LceBconv2d(%1, const i32[4,3,3,1], f32[4](1,4,0,2), f32[4](0.6,2.2,-2.7,0.4), i32[4](13,13,-1,13)) channels_in=3 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
+          %3: i32[1,2,2,1] = LceBMaxPool2d(%2) filter_height=2 filter_width=2 padding=VALID stride_height=2 stride_width=2
+          %4: f32[1,1,1,8] = LceBconv2d(%3, const i32[8,2,2,1], const f32[8], const f32[8]) channels_in=4 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
+    """)
+
+
+def test_negative_scale_after_pool_keeps_the_float_pool():
+    b = Builder(1, 6, 6, 3)
+    y = b.max_pool(b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3, scale=np.ones(4))))
+    y = b.conv(b.ste_sign(b.mul(y, [1, -2, 3, 4])), binary_filter(8, 2, 2, 4))
+    graph = b.output(y)
+    check(graph, PIPELINE, str(graph), """
+        graph main(%0: f32[1,6,6,3]) -> (%6)
+          %1: i32[1,6,6,1] = LceQuantize(%0)
+          %2: f32[1,4,4,4] = LceBconv2d(%1, const i32[4,3,3,1], f32[4](1,1,1,1), f32[4](0,0,0,0)) channels_in=3 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
+          %3: f32[1,2,2,4] = MAX_POOL_2D(%2) filterHeight=2 filterWidth=2 padding=VALID strideH=2 strideW=2
+          %4: f32[1,2,2,4] = MUL(%3, f32[4](1,-2,3,4))
+          %5: i32[1,2,2,1] = LceQuantize(%4)
+          %6: f32[1,1,1,8] = LceBconv2d(%5, const i32[8,2,2,1], const f32[8], const f32[8]) channels_in=4 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
+    """)
+
+
+@pytest.mark.parametrize("size, stride, padding", [(2, 2, "VALID"), (3, 2, "SAME"), (3, 1, "VALID"), (2, 3, "SAME")])
+def test_max_pool_on_binary_values(size, stride, padding):
+    b = Builder(1, 7, 7, 40)
+    y = b.max_pool(b.ste_sign(b.x), size, stride, padding)  # float -> packed
+    y = b.max_pool(b.ste_sign(y), size, 1, "SAME")  # packed -> packed
+    graph = b.output(b.ste_sign(y))
+    n = -(-7 // stride) if padding == "SAME" else (7 - size) // stride + 1
+    check(graph, PIPELINE, str(graph), f"""
+        graph main(%0: f32[1,7,7,40]) -> (%4)
+          %1: i32[1,7,7,2] = LceQuantize(%0)
+          %2: i32[1,{n},{n},2] = LceBMaxPool2d(%1) filter_height={size} filter_width={size} padding={padding} stride_height={stride} stride_width={stride}
+          %3: i32[1,{n},{n},2] = LceBMaxPool2d(%2) filter_height={size} filter_width={size} padding=SAME stride_height=1 stride_width=1
+          %4: f32[1,{n},{n},40] = LceDequantize(%3)
+    """)
+
+
+def test_binary_dense_with_negative_multiplier_and_packed_output():
+    b = Builder(3, 40)
+    y = b.dense(b.ste_sign(b.x), binary_filter(5, 40, scale=[1, 2, 3, 4, 5]), np.float32([0, 1, 2, 3, 4]))
+    y = b.ste_sign(b.mul(y, [1.0, -1.0, 1.0, -1.0, 0.0]))
+    graph = b.output(b.dense(y, np.float32([[1, -1, 1, -1, 1], [-1, -1, -1, -1, 1]])))
+    check(graph, PIPELINE, str(graph), """
+        graph main(%0: f32[3,40]) -> (%3)
+          %1: i32[3,2] = LceQuantize(%0)
+          %2: i32[3,1] = LceBFullyConnected(%1, const i32[5,2], const f32[5], const f32[5], const i32[5]) channels_in=40 fused_activation_function=NONE
+          %3: f32[3,2] = LceBFullyConnected(%2, i32[2,1](10,15), f32[2](1,1), f32[2](0,0)) channels_in=5 fused_activation_function=NONE
+    """)
+    first = graph.ops[1]
+    multiplier, bias, threshold = (t.data.tolist() for t in first.inputs[2:])
+    # Channels 1 and 3 (negative multipliers) are flipped: popcount p' = 40 - p.
+    assert multiplier == [1, 2, 3, 4, 0] and bias == [0, -1, 2, -3, 0]
+    assert threshold == [20, 19, 20, 19, 40]
+
+
+def test_graph_output_keeps_its_float_values():
+    b = Builder(1, 4, 4, 3)
+    y = b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3))
+    graph = b.output(y, b.ste_sign(y))  # y is read by a quantizer and is a model output
+    rewrite_to_fixed_point(graph, PIPELINE)
+    assert [op.type for op in graph.ops] == ["LceQuantize", "LceBconv2d", "LceQuantize", "LceDequantize"]
+
+
+def test_duplicate_quantizers_merge():
+    b = Builder(1, 4, 4, 3)
+    graph = b.output(b.add(b.ste_sign(b.x), b.ste_sign(b.x)))
+    rewrite_to_fixed_point(graph, PIPELINE)
+    assert [op.type for op in graph.ops] == ["LceQuantize", "LceDequantize", "ADD"]
+
+
+def test_thresholds_match_quantized_float_output_for_every_popcount():
+    """Exhaustive over p for adversarial multipliers/biases: bit == (y < 0)."""
+    b = Builder(1, 3, 3, 5)
+    multipliers = np.float32([1.0, -1.0, 0.0, 0.0, 1e-8, -3.0, 0.25, 7.0])
+    biases = np.float32([0.0, 0.0, -0.5, 0.5, 0.0, 45.0, -0.75, -315.0])
+    graph = b.output(b.conv(b.ste_sign(b.x), binary_filter(8, 3, 3, 5, scale=np.ones(8)), biases))
+    rewrite_to_fixed_point(graph, PIPELINE)
+    op = graph.ops[1]
+    op.set_input(2, graph.constant(multipliers, "m"))
+    threshold, flip = bitpacked_output.thresholds(op)
+    taps = 45
+    p = np.arange(taps + 1)
+    y = (taps - 2 * p)[None, :].astype(np.float32) * multipliers[:, None] + biases[:, None]
+    expected = y < 0
+    oriented_p = np.where(flip[:, None], taps - p[None, :], p[None, :])
+    np.testing.assert_array_equal(oriented_p > threshold[:, None], expected)
+    assert flip.tolist() == [False, True, False, False, False, True, False, False]
