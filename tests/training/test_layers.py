@@ -127,6 +127,14 @@ def test_binary_transpose_matches_numpy(rank, cls, padding):
     np.testing.assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-4)
 
 
+def test_added_arguments_are_keywords_after_the_keras_positionals():
+    conv = lq_layers.QuantConv2D(4, 3, 2, "same", pad_values=1.0, input_quantizer="ste_sign")
+    assert (conv.strides, conv.padding, conv.pad_values) == ((2, 2), "same", 1.0)
+    assert isinstance(conv.input_quantizer, lc.quantizers.SteSign) and conv.kernel_quantizer is None
+    dense = lq_layers.QuantDense(3, "relu", False, kernel_quantizer="approx_sign")
+    assert dense.use_bias is False and isinstance(dense.kernel_quantizer, lc.quantizers.ApproxSign)
+
+
 def test_quantizer_as_activation_and_precisions():
     layer = lq_layers.QuantConv2D(4, 3, activation="ste_sign", input_quantizer="ste_sign",
                                   kernel_quantizer="ste_tern", kernel_constraint="weight_clip")
