@@ -8,7 +8,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$repo/dist/larq-compute-aarch64}"
 cd "$repo"
 
-flags=(-c opt --config=aarch64)
+flags=(--config=aarch64)
 targets=(//runtime/tools:lc_benchmark //runtime/ops:liblarq_compute_ops.so)
 bazel build "${flags[@]}" "${targets[@]}"
 bin_dir="$(bazel info "${flags[@]}" bazel-bin)"

@@ -9,6 +9,7 @@ toolchain/qemu_run.sh (Cortex-A72 model, fake ARM /proc/cpuinfo) with the aarch6
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -28,14 +29,12 @@ def bazel_binary(bazel: str, *config: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runners(request) -> dict[str, Path]:
-    bazel = request.getfixturevalue("bazel")
+def runners(bazel: str) -> dict[str, Path]:
     return {"x86_64": bazel_binary(bazel), "aarch64": bazel_binary(bazel, "--config=aarch64")}
 
 
 @pytest.fixture(scope="module")
-def litert_libraries(request) -> dict[str, Path]:
-    request.getfixturevalue("cross_toolchain")
+def litert_libraries(cross_toolchain: None) -> dict[str, Path]:
     from larq_compute.interpreter import litert_library
 
     fetch = subprocess.run([str(REPO / "scripts" / "arm64_fetch_litert.sh")],
@@ -114,10 +113,14 @@ def test_aarch64_run_under_qemu_equals_x86_64_run(make_model, runners, litert_li
     images.tofile(input_path)
 
     outputs = {}
-    for arch, prefix in (("x86_64", []), ("aarch64", [str(QEMU_RUN)])):
+    # On aarch64 the NEON kernels are forced: a build or CPU without them fails instead of
+    # silently running the portable ones.
+    host_env = {k: v for k, v in os.environ.items() if k != "LARQ_COMPUTE_KERNEL"}
+    for arch, prefix, env in (("x86_64", [], host_env),
+                              ("aarch64", [str(QEMU_RUN)], {**host_env, "LARQ_COMPUTE_KERNEL": "neon"})):
         out = tmp_path / f"{arch}_"
         run([*prefix, str(runners[arch]), str(model_path), str(litert_libraries[arch]),
-             str(input_path), "--", str(out)], timeout=600)
+             str(input_path), "--", str(out)], timeout=600, env=env)
         outputs[arch] = np.fromfile(f"{out}0.bin", dtype=np.float32)
 
     # The binary ops are exact integer arithmetic plus one float multiply-add per output on both
