@@ -32,6 +32,40 @@ def _native_info(_: argparse.Namespace) -> int:
 _SUBCOMMANDS["info"] = ("show version and the kernel variants usable on this CPU", lambda p: None, _native_info)
 
 
+def _convert_arguments(parser: argparse.ArgumentParser) -> None:
+    from larq_compute.compiler import command
+
+    command.add_arguments(parser)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from larq_compute.compiler import command
+
+    return command.run(args)
+
+
+_SUBCOMMANDS["convert"] = ("convert a Keras BNN to a .tflite with binary ops", _convert_arguments, _convert)
+
+
+def _benchmark_arguments(parser: argparse.ArgumentParser) -> None:
+    from larq_compute import runtime_benchmark
+
+    runtime_benchmark.add_arguments(parser)
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from larq_compute import runtime_benchmark
+
+    return runtime_benchmark.run(args)
+
+
+_SUBCOMMANDS["benchmark"] = (
+    "time a .tflite model on the runtime: latency, peak memory, time per op",
+    _benchmark_arguments,
+    _benchmark,
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="larq-compute",

@@ -25,7 +25,17 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from larq_compute import constraints, context, quantizers
+# activations, metrics and optimizers are imported only to register their serializable
+# objects: after `import larq_compute.layers` (or any use of `lc.layers`),
+# `keras.models.load_model` finds everything a saved model refers to.
+from larq_compute import (  # noqa: F401
+    activations,
+    constraints,
+    context,
+    metrics,
+    optimizers,
+    quantizers,
+)
 
 __all__ = [
     "QuantConv1D",

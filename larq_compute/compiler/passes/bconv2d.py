@@ -129,7 +129,7 @@ def rewrite(graph: Graph, op: Op) -> bool:
     if isinstance(found, str):
         return False
     options = op.options
-    name = op.output.name
+    name = op.origin
     inputs = [
         found.packed_input,
         binary_filter(graph, found.weights, found.groups, f"{name}/binary_filter"),

@@ -54,7 +54,7 @@ def rewrite(graph: Graph, op: Op) -> bool:
     if isinstance(found, str):
         return False
     binary, bias = found
-    name = op.output.name
+    name = op.origin
     activation = op.options.fusedActivationFunction if op.options is not None else 0
     inputs = [
         binary_input(op.inputs[0]),

@@ -75,7 +75,7 @@ def _flip_filter(graph: Graph, op: Op, flip: np.ndarray) -> object:
         per_channel = unpack_bits(data, channels)
         flip_shape = flip.reshape(-1, *([1] * (per_channel.ndim - 1)))
         flipped = pack_bits(per_channel ^ flip_shape)
-    return graph.constant(flipped.astype(data.dtype), f"{filter_tensor.name}/flipped")
+    return graph.constant(flipped.astype(data.dtype), f"{op.origin}/binary_filter")
 
 
 def rewrite(graph: Graph, op: Op) -> bool:
@@ -92,7 +92,7 @@ def rewrite(graph: Graph, op: Op) -> bool:
         return False
     threshold, flip = thresholds(op)
     filter_tensor = _flip_filter(graph, op, flip) if flip.any() else op.inputs[1]
-    packed = graph.tensor(f"{y.name}/bitpacked", (*y.shape[:-1], packed_depth(y.shape[-1])),
+    packed = graph.tensor(f"{op.origin}/bitpacked", (*y.shape[:-1], packed_depth(y.shape[-1])),
                           schema.TensorType.INT32, like=y)
     for quantizer in list(y.consumers):
         graph.replace_uses(quantizer.output, packed)
@@ -103,9 +103,9 @@ def rewrite(graph: Graph, op: Op) -> bool:
     inputs = [
         op.inputs[0],
         filter_tensor,
-        graph.constant(multiplier, f"{y.name}/post_activation_multiplier") if flip.any() else op.inputs[2],
+        graph.constant(multiplier, f"{op.origin}/post_activation_multiplier") if flip.any() else op.inputs[2],
         op.inputs[3],
-        graph.constant(threshold, f"{y.name}/output_threshold"),
+        graph.constant(threshold, f"{op.origin}/output_threshold"),
     ]
     replace_op(graph, op, op.type, inputs, dict(op.options), outputs=[packed])
     return True

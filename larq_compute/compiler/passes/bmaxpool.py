@@ -59,7 +59,7 @@ def rewrite(graph: Graph, op: Op) -> bool:
     if _plain_pool(op) and binary_input(op.inputs[0]) is not None:
         packed_in = binary_input(op.inputs[0])
         packed_out = graph.tensor(
-            f"{op.output.name}/bitpacked", (*op.output.shape[:-1], packed_in.shape[-1]),
+            f"{op.origin}/bitpacked", (*op.output.shape[:-1], packed_in.shape[-1]),
             schema.TensorType.INT32, like=op.output,
         )
         graph.create_op(BMAXPOOL2D, [packed_in], [packed_out], options=_pool_options(op), custom=True,
@@ -99,7 +99,7 @@ def swap_affine_before_pool(graph: Graph, op: Op) -> bool:
         c = channel_constant(op.inputs[1 - index], y.shape[-1])
         if c is None or (op.type == "MUL" and not np.all(c >= 0)) or op.output.shape != pool.output.shape:
             continue
-        moved = graph.tensor(f"{op.output.name}/before_pool", y.shape, y.tensor_type, like=y)
+        moved = graph.tensor(f"{op.origin}/before_pool", y.shape, y.tensor_type, like=y)
         graph.create_op(op.type, [y, op.inputs[1 - index]], [moved], options=op.options, before=pool,
                         version=op.version, origin=op.origin)
         new_pool = replace_op(graph, op, "MAX_POOL_2D", [moved], pool.options, custom=False,

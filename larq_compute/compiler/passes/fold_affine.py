@@ -46,7 +46,7 @@ def rewrite(graph: Graph, op: Op) -> bool:
         options = dict(binary.options)
         if fused_activation(op):
             options["output_activation_function"] = int(fused_activation(op))
-        name = op.output.name
+        name = binary.origin
         inputs = [
             *binary.inputs[:2],
             graph.constant(multiplier.astype("float32"), f"{name}/post_activation_multiplier"),

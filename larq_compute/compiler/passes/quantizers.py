@@ -73,7 +73,7 @@ def quantizer_input(op: Op) -> Tensor | None:
 def quantize(graph: Graph, x: Tensor, *, before: Op, origin: str) -> Tensor:
     """Insert ``LceQuantize(x)`` before ``before``; returns the bit-packed tensor."""
     packed = graph.tensor(
-        f"{x.name}/bitpacked", (*x.shape[:-1], packed_depth(x.shape[-1])), schema.TensorType.INT32, like=x
+        f"{origin}/bitpacked", (*x.shape[:-1], packed_depth(x.shape[-1])), schema.TensorType.INT32, like=x
     )
     graph.create_op(QUANTIZE, [x], [packed], custom=True, before=before, origin=origin)
     return packed
