@@ -21,7 +21,7 @@
 #include "runtime/core/bgemm.h"
 #include "runtime/core/bitpack.h"
 #include "runtime/core/bmaxpool.h"
-#include "runtime/core/cpu_features.h"
+#include "runtime/core/popcount_roofline.h"
 #include "runtime/core/thread_pool.h"
 
 namespace py = pybind11;
@@ -218,8 +218,19 @@ class PyBConv2D {
 void BindKernels(py::module_& parent) {
   py::module_ m = parent.def_submodule("kernels", "Binary kernels of runtime/core on numpy arrays.");
 
-  m.def("available_variants", &AvailableIsaVariants,
-        "ISA variants usable on this CPU and build (best last); 'reference' is always usable too.");
+  m.def("available_variants", &UsableIsaVariants,
+        "ISA variants built into this library and usable on this CPU (best last); 'reference' is "
+        "always usable too.");
+
+  m.def(
+      "avx512_popcount_roofline",
+      [](double seconds) {
+        py::gil_scoped_release release;
+        return MeasureAvx512PopcountRoofline(seconds);
+      },
+      py::arg("seconds") = 0.2,
+      "Binary MACs/s of back-to-back 512-bit VPOPCNTQ on this core (best of ~1 ms runs); 0 "
+      "without AVX-512 VPOPCNTDQ.");
 
   m.def(
       "bitpack",

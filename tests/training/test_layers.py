@@ -65,6 +65,21 @@ def test_binary_conv2d_matches_numpy(pad_values, strides, size, dilation):
     np.testing.assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-4)
 
 
+def test_one_padding_with_unknown_spatial_size_matches_numpy():
+    layer = lq_layers.QuantConv2D(3, 3, strides=2, padding="same", pad_values=1.0, use_bias=False,
+                                  input_quantizer="ste_sign", kernel_quantizer="ste_sign",
+                                  kernel_constraint="weight_clip")
+    inputs = keras.Input((None, None, 2))
+    model = keras.Model(inputs, layer(inputs))
+    w = _random(3, 3, 2, 3)
+    layer.set_weights([w])
+    run = tf.function(model, input_signature=[tf.TensorSpec((None, None, None, 2))])
+    for height, width in [(7, 8), (6, 5)]:
+        x = _random(2, height, width, 2)
+        expected = ref.conv(ref.sign(x), ref.sign(w), (2, 2), (1, 1), "same", 1.0)
+        np.testing.assert_allclose(run(x), expected, rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize("rank, cls", [(1, lq_layers.QuantConv1D), (3, lq_layers.QuantConv3D)])
 def test_binary_conv1d_conv3d_match_numpy(rank, cls):
     x = _random(2, *([6] * rank), 3)
@@ -125,6 +140,14 @@ def test_binary_transpose_matches_numpy(rank, cls, padding):
     layer.set_weights([w])
     expected = ref.conv_transpose(ref.sign(x), ref.sign(w), (2,) * rank, padding)
     np.testing.assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-4)
+
+
+def test_added_arguments_are_keywords_after_the_keras_positionals():
+    conv = lq_layers.QuantConv2D(4, 3, 2, "same", pad_values=1.0, input_quantizer="ste_sign")
+    assert (conv.strides, conv.padding, conv.pad_values) == ((2, 2), "same", 1.0)
+    assert isinstance(conv.input_quantizer, lc.quantizers.SteSign) and conv.kernel_quantizer is None
+    dense = lq_layers.QuantDense(3, "relu", False, kernel_quantizer="approx_sign")
+    assert dense.use_bias is False and isinstance(dense.kernel_quantizer, lc.quantizers.ApproxSign)
 
 
 def test_quantizer_as_activation_and_precisions():
