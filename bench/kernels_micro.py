@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from support import numpy_reference as ref  # noqa: E402
-
 from larq_compute._native import kernels  # noqa: E402
+from support import numpy_reference as ref  # noqa: E402
 
 # (name, H, W, C_in, C_out, kernel, stride, padding) — ResNet/QuickNet-style binary layers.
 CONV_LAYERS = [
@@ -31,10 +29,6 @@ CONV_LAYERS = [
     ("14x14x512->512 1x1", 14, 14, 512, 512, 1, 1, "valid"),
     ("56x56x100->64 3x3 (odd C)", 56, 56, 100, 64, 3, 1, "same"),
 ]
-
-
-def median_time(fn, iterations: int) -> float:
-    return float(np.median(fn(iterations)))
 
 
 def roofline(samples: int = 15) -> float:
@@ -59,29 +53,24 @@ def bench_conv(args, rng, roof: float) -> None:
                                             pad_value=1, output_type=output_type, variant=variant, **extra)
                 for threads in args.threads:
                     iterations = args.iterations if variant != "portable" else max(3, args.iterations // 50)
-                    t = median_time(lambda n, c=conv, th=threads: c.time(x, n, th), iterations)
+                    t = float(np.median(conv.time(x, iterations, threads)))
                     rate = macs / t
                     print(f"{name:28s} {output_type:9s} {variant:8s} {threads:3d} {t * 1e6:9.1f} "
                           f"{rate / 1e9:8.1f} {100 * rate / roof / threads:6.1f}%")
 
 
 def bench_fully_connected(args, rng, roof: float) -> None:
-    print(f"\n{'fully connected':28s} {'variant':8s} {'time us':>9s} {'GMAC/s':>8s} {'% roof':>7s}")
+    print(f"\n{'fully connected':28s} {'variant':8s} {'thr':>3s} {'time us':>9s} {'GMAC/s':>8s} {'% roof':>7s}")
     for rows, cin, cout in [(1, 2048, 1000), (8, 2048, 1000), (64, 1024, 1024)]:
         x = ref.bitpack(ref.random_signs(rng, (rows, cin)))
-        wts = ref.bitpack(ref.random_signs(rng, (cout, cin)))
+        fc_weights = ref.bitpack(ref.random_signs(rng, (cout, cin)))
         for variant in args.variants:
-            def run(n, v=variant):
-                out = []
-                for _ in range(n):
-                    s = time.perf_counter()
-                    kernels.bfully_connected(x, wts, cin, variant=v)
-                    out.append(time.perf_counter() - s)
-                return out
-            t = median_time(run, max(5, args.iterations // 4))
-            rate = rows * cin * cout / t
-            print(f"{f'{rows}x{cin} -> {cout}':28s} {variant:8s} {t * 1e6:9.1f} {rate / 1e9:8.1f} "
-                  f"{100 * rate / roof:6.1f}%   (includes Create + Python call)")
+            fc = kernels.make_bfully_connected(fc_weights, cin, variant=variant)
+            for threads in args.threads:
+                t = float(np.median(fc.time(x, args.iterations, threads)))
+                rate = rows * cin * cout / t
+                print(f"{f'{rows}x{cin} -> {cout}':28s} {variant:8s} {threads:3d} {t * 1e6:9.1f} "
+                      f"{rate / 1e9:8.1f} {100 * rate / roof / threads:6.1f}%")
 
 
 def main() -> None:
