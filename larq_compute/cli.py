@@ -47,6 +47,25 @@ def _convert(args: argparse.Namespace) -> int:
 _SUBCOMMANDS["convert"] = ("convert a Keras BNN to a .tflite with binary ops", _convert_arguments, _convert)
 
 
+def _benchmark_arguments(parser: argparse.ArgumentParser) -> None:
+    from larq_compute import runtime_benchmark
+
+    runtime_benchmark.add_arguments(parser)
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from larq_compute import runtime_benchmark
+
+    return runtime_benchmark.run(args)
+
+
+_SUBCOMMANDS["benchmark"] = (
+    "time a .tflite model on the runtime: latency, peak memory, time per op",
+    _benchmark_arguments,
+    _benchmark,
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="larq-compute",

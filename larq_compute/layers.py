@@ -9,6 +9,9 @@ Convolutions also take ``pad_values``: with ``padding="same"``, ``pad_values=1.0
 *quantized* input with +1 instead of 0 (explicit pad, then a VALID convolution). Binary
 convolutions padded with +1 deploy without a correction term.
 
+Positional arguments are those of the Keras twin; the added arguments (quantizers,
+``pad_values``) are keyword-only, as Larq's examples pass them.
+
 After ``build``, each quantized kernel variable carries a ``precision`` attribute (the
 kernel quantizer's bits), which :class:`larq_compute.optimizers.Bop` uses to find binary
 weights.
@@ -25,7 +28,17 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from larq_compute import constraints, context, quantizers
+# activations, metrics and optimizers are imported only to register their serializable
+# objects: after `import larq_compute.layers` (or any use of `lc.layers`),
+# `keras.models.load_model` finds everything a saved model refers to.
+from larq_compute import (  # noqa: F401
+    activations,
+    constraints,
+    context,
+    metrics,
+    optimizers,
+    quantizers,
+)
 
 __all__ = [
     "QuantConv1D",

@@ -475,6 +475,9 @@ def deserialize(config: Any) -> Quantizer | None:
         return None
     if isinstance(config, str):
         return get(config)
+    if isinstance(config, dict) and "module" not in config and config.get("class_name") in _CLASSES:
+        # Configs written by Larq on tf.keras 2 name the class only.
+        return _CLASSES[config["class_name"]].from_config(config.get("config") or {})
     return keras.saving.deserialize_keras_object(config)
 
 

@@ -7,5 +7,6 @@ namespace lc::python {
 
 void BindCpuFeatures(pybind11::module_& m);
 void BindKernels(pybind11::module_& m);
+void BindRuntime(pybind11::module_& m);
 
 }  // namespace lc::python

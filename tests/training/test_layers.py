@@ -127,6 +127,14 @@ def test_binary_transpose_matches_numpy(rank, cls, padding):
     np.testing.assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-4)
 
 
+def test_added_arguments_are_keywords_after_the_keras_positionals():
+    conv = lq_layers.QuantConv2D(4, 3, 2, "same", pad_values=1.0, input_quantizer="ste_sign")
+    assert (conv.strides, conv.padding, conv.pad_values) == ((2, 2), "same", 1.0)
+    assert isinstance(conv.input_quantizer, lc.quantizers.SteSign) and conv.kernel_quantizer is None
+    dense = lq_layers.QuantDense(3, "relu", False, kernel_quantizer="approx_sign")
+    assert dense.use_bias is False and isinstance(dense.kernel_quantizer, lc.quantizers.ApproxSign)
+
+
 def test_quantizer_as_activation_and_precisions():
     layer = lq_layers.QuantConv2D(4, 3, activation="ste_sign", input_quantizer="ste_sign",
                                   kernel_quantizer="ste_tern", kernel_constraint="weight_clip")
@@ -188,33 +196,43 @@ def test_save_and_load_round_trip(tmp_path):
 def test_stock_converter_emits_the_patterns_the_compiler_recognises():
     from ai_edge_litert import schema_py_generated as schema
 
+    binary = dict(kernel_quantizer="magnitude_aware_sign", kernel_constraint="weight_clip", use_bias=False)
     inputs = keras.Input((8, 8, 3))
-    x = lq_layers.QuantConv2D(4, 3, padding="same", pad_values=1.0, input_quantizer="ste_sign",
-                              kernel_quantizer="ste_sign", kernel_constraint="weight_clip", use_bias=False)(inputs)
-    x = lq_layers.QuantConv2D(4, 3, padding="same", input_quantizer="ste_sign",
-                              kernel_quantizer="ste_sign", kernel_constraint="weight_clip", use_bias=False)(x)
-    model = keras.Model(inputs, x)
-    flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    x = lq_layers.QuantConv2D(4, 3, padding="same", pad_values=1.0, input_quantizer="ste_sign", **binary)(inputs)
+    x = lq_layers.QuantConv2D(4, 3, padding="same", input_quantizer="approx_sign", **binary)(x)
+    x = keras.layers.Flatten()(x)
+    x = lq_layers.QuantDense(3, input_quantizer="swish_sign", **binary)(x)
+    flatbuffer = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, x)).convert()
     tflite = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(flatbuffer, 0))
     op_names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
     graph = tflite.subgraphs[0]
     ops = []
     for op in graph.operators:
         opcode = tflite.operatorCodes[op.opcodeIndex]
-        ops.append((op_names[max(opcode.builtinCode, opcode.deprecatedBuiltinCode)], op))
+        name = op_names[max(opcode.builtinCode, opcode.deprecatedBuiltinCode)]
+        if name in ("SIGN", "ADD", "PADV2", "CONV_2D", "FULLY_CONNECTED"):  # skip Flatten's ops
+            ops.append((name, op))
     print([name for name, _ in ops])
-    assert [name for name, _ in ops] == ["SIGN", "ADD", "SIGN", "PADV2", "CONV_2D", "SIGN", "ADD", "SIGN", "CONV_2D"]
+    assert [name for name, _ in ops] == [
+        "SIGN", "ADD", "SIGN", "PADV2", "CONV_2D",
+        "SIGN", "ADD", "SIGN", "CONV_2D",
+        "SIGN", "ADD", "SIGN", "FULLY_CONNECTED",
+    ]
 
     def constant(op, index):
         return tflite.buffers[graph.tensors[op.inputs[index]].buffer].data.view("<f4")
 
-    assert constant(ops[1][1], 1).tolist() == [pytest.approx(0.1)]
+    for add in (ops[1][1], ops[6][1], ops[10][1]):
+        assert constant(add, 1).tolist() == [pytest.approx(0.1)]
     assert constant(ops[3][1], 2).tolist() == [1.0]
     padding = {v: k for k, v in vars(schema.Padding).items() if not k.startswith("_")}
     assert padding[ops[4][1].builtinOptions.padding] == "VALID"
     assert padding[ops[8][1].builtinOptions.padding] == "SAME"
-    filters = constant(ops[4][1], 1)
-    assert set(np.unique(filters)) == {-1.0, 1.0}
+    # Magnitude-aware kernels fold to one magnitude per output channel with the kernel's signs.
+    for conv in (ops[4][1], ops[8][1], ops[12][1]):
+        filters = constant(conv, 1).reshape(graph.tensors[conv.inputs[1]].shape)
+        magnitudes = np.abs(filters.reshape(len(filters), -1))
+        np.testing.assert_array_equal(magnitudes, magnitudes[:, :1].repeat(magnitudes.shape[1], 1))
 
 
 def test_bad_arguments_name_the_layer_and_argument():

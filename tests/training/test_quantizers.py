@@ -176,6 +176,12 @@ def test_serialization_round_trip_keeps_arguments():
         assert restored.precision == quantizer.precision
 
 
+def test_larq_tf_keras_2_configs_deserialize():
+    quantizer = q.get({"class_name": "SteSign", "config": {"clip_value": 0.5, "name": "s", "trainable": True, "dtype": "float32"}})
+    assert isinstance(quantizer, q.SteSign) and quantizer.clip_value == 0.5
+    assert q.get({"class_name": "DoReFaQuantizer", "config": {"k_bit": 3, "mode": "weights"}}).precision == 3
+
+
 def test_unknown_name_is_a_clear_error():
     with pytest.raises(ValueError, match=r"Unknown quantizer 'ste_sgn' for `kernel_quantizer` of layer 'conv'"):
         q.get("ste_sgn", argument="kernel_quantizer", layer="conv")

@@ -25,8 +25,8 @@ def _bnn():
     x = lc.layers.QuantConv2D(64, 3, **binary)(x)
     x = keras.layers.BatchNormalization()(x)
     x = lc.layers.QuantConv2D(64, 3, **binary)(x)
-    x = keras.layers.MaxPool2D()(x)
     x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.MaxPool2D()(x)
     x = keras.layers.Flatten()(x)
     outputs = keras.layers.Dense(10, activation="softmax")(x)
     return keras.Model(inputs, outputs)
@@ -38,14 +38,15 @@ def test_bnn_on_digits_reaches_90_percent():
     model = _bnn()
     bop = lc.optimizers.Bop(threshold=1e-6, gamma=1e-3)
     optimizer = lc.optimizers.CaseOptimizer(
-        (lc.optimizers.Bop.is_binary_variable, bop), default_optimizer=keras.optimizers.Adam(0.01)
+        (lc.optimizers.Bop.is_binary_variable, bop), default_optimizer=keras.optimizers.Adam(0.005)
     )
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
-    scheduler = lc.callbacks.HyperparameterScheduler(lambda epoch: 1e-3 * 0.8**epoch, "gamma", bop)
+    scheduler = lc.callbacks.HyperparameterScheduler(lambda epoch: 1e-3 * 0.9**epoch, "gamma", bop)
     history = model.fit(x_train, y_train, epochs=8, batch_size=64, verbose=0, callbacks=[scheduler])
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    print(f"digits BNN test accuracy: {accuracy:.4f}")
     assert accuracy >= 0.90, accuracy
-    assert history.history["gamma"] == pytest.approx([1e-3 * 0.8**e for e in range(8)])
+    assert history.history["gamma"] == pytest.approx([1e-3 * 0.9**e for e in range(8)])
     for layer in model.layers:
         if isinstance(layer, lc.layers.QuantConv2D):
             assert set(np.unique(layer.kernel.numpy())) == {-1.0, 1.0}

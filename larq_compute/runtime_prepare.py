@@ -1,0 +1,203 @@
+"""Make a .tflite model runtime-ready for LiteRT's C API custom-op kernels.
+
+LiteRT 2.3.0 needs three things from a model whose custom ops run through its C API (see
+docs/runtime.md, "Model preparation"):
+
+1. Every constant buffer at a 64-byte offset: LiteRT hands constant inputs to custom kernels
+   zero-copy, through tensor buffers that require 64-byte aligned host memory.
+2. No absent operator inputs (tensor index -1): LiteRT crashes on them while allocating. Trailing
+   ones are dropped; an absent input followed by a present one becomes a one-element zero constant
+   (the kernels never read it, e.g. ``LceBconv2d``'s multiplier when its output is bit-packed).
+3. One custom code per custom node (``LceBconv2d#3``): a C API kernel's ``user_data`` belongs to its
+   registration, not to a node, so a per-node kernel needs a per-node name. The runtime maps
+   ``NAME#k`` back to ``NAME``.
+
+Steps 1 and 2 keep the file in the established LCE format, so the compiler applies them to
+every file it writes (:func:`make_runtime_compatible`). Step 3 renames ops, so it is applied only
+when loading (:func:`prepare_model`), or written to a separate file with
+``python -m larq_compute.runtime_prepare IN OUT`` for the C++ benchmark tool.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import flatbuffers
+import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+
+BUFFER_ALIGNMENT = 64
+_CUSTOM = schema.BuiltinOperator.CUSTOM
+_FLOAT32 = schema.TensorType.FLOAT32
+_INT32 = schema.TensorType.INT32
+# Types of placeholder tensors for absent inputs followed by present ones, by (op, input index).
+_PLACEHOLDER_TYPES = {("LceBconv2d", 2): _FLOAT32, ("LceBconv2d", 3): _FLOAT32,
+                      ("LceBFullyConnected", 2): _FLOAT32, ("LceBFullyConnected", 3): _FLOAT32}
+
+
+class ModelFormatError(ValueError):
+    """The bytes are not a TFLite flatbuffer this module can read."""
+
+
+class _AlignedBufferT(schema.BufferT):
+    """A ``BufferT`` whose data vector starts at a multiple of BUFFER_ALIGNMENT bytes."""
+
+    def Pack(self, builder: flatbuffers.Builder) -> int:  # noqa: N802 (generated API name)
+        data = None
+        if self.data is not None and len(self.data) > 0:
+            payload = np.asarray(self.data, dtype=np.uint8).tobytes()
+            # Flatbuffers build back to front: after Prep(alignment, n) and n bytes, the head
+            # (the first data byte) is aligned, and Finish pads the whole buffer to it.
+            builder.StartVector(1, len(payload), BUFFER_ALIGNMENT)
+            builder.head = builder.head - len(payload)
+            builder.Bytes[builder.head : builder.head + len(payload)] = payload
+            data = builder.EndVector()
+        schema.BufferStart(builder)
+        if data is not None:
+            schema.BufferAddData(builder, data)
+        schema.BufferAddOffset(builder, self.offset)
+        schema.BufferAddSize(builder, self.size)
+        return schema.BufferEnd(builder)
+
+
+def read_model(model: bytes) -> schema.ModelT:
+    """Parses TFLite flatbuffer bytes into the schema's object API, or raises ModelFormatError."""
+    data = bytes(model)
+    if len(data) < 8:
+        raise ModelFormatError(f"not a TFLite model: only {len(data)} bytes")
+    if data[4:8] != b"TFL3":
+        raise ModelFormatError("not a TFLite model: file identifier is not 'TFL3'")
+    try:
+        parsed = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    except Exception as error:  # the generated reader raises whatever a bad offset causes
+        raise ModelFormatError(f"malformed TFLite flatbuffer ({len(data)} bytes): {error}") from error
+    if not parsed.subgraphs:
+        raise ModelFormatError("malformed TFLite model: it has no subgraph")
+    _check_indices(parsed)
+    return parsed
+
+
+def _check_tensor_indices(indices, num_tensors: int, where: str, optional: bool = False) -> None:
+    for index in indices if indices is not None else []:
+        if not (-1 if optional else 0) <= index < num_tensors:
+            raise ModelFormatError(
+                f"malformed TFLite model: {where} refers to tensor {index} of {num_tensors}")
+
+
+def _check_indices(model: schema.ModelT) -> None:
+    """Every index the rewrite follows is in range; a bad one names where it is."""
+    num_codes, num_buffers = len(model.operatorCodes or []), len(model.buffers or [])
+    for s, subgraph in enumerate(model.subgraphs):
+        tensors = subgraph.tensors or []
+        for t, tensor in enumerate(tensors):
+            if not 0 <= tensor.buffer < max(num_buffers, 1):
+                raise ModelFormatError(
+                    f"malformed TFLite model: tensor {t} of subgraph {s} uses buffer "
+                    f"{tensor.buffer} of {num_buffers}")
+        _check_tensor_indices(subgraph.inputs, len(tensors), f"an input of subgraph {s}")
+        _check_tensor_indices(subgraph.outputs, len(tensors), f"an output of subgraph {s}")
+        for o, op in enumerate(subgraph.operators or []):
+            if not 0 <= op.opcodeIndex < num_codes:
+                raise ModelFormatError(
+                    f"malformed TFLite model: operator {o} of subgraph {s} has opcode index "
+                    f"{op.opcodeIndex} of {num_codes}")
+            where = f"operator {o} of subgraph {s}"
+            _check_tensor_indices(op.inputs, len(tensors), where, optional=True)
+            _check_tensor_indices(op.outputs, len(tensors), where)
+
+
+def write_model(model: schema.ModelT) -> bytes:
+    """Serializes with every non-empty constant buffer at a 64-byte offset."""
+    model.buffers = [_as_aligned(b) for b in (model.buffers or [])]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _as_aligned(buffer: schema.BufferT) -> _AlignedBufferT:
+    aligned = _AlignedBufferT()
+    aligned.data, aligned.offset, aligned.size = buffer.data, buffer.offset, buffer.size
+    return aligned
+
+
+def _custom_name(model: schema.ModelT, op: schema.OperatorT) -> str | None:
+    code = model.operatorCodes[op.opcodeIndex]
+    if max(code.builtinCode, code.deprecatedBuiltinCode) != _CUSTOM or code.customCode is None:
+        return None
+    name = code.customCode
+    return name.decode() if isinstance(name, bytes) else name
+
+
+def _fill_absent_inputs(model: schema.ModelT) -> None:
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators or []:
+            inputs = list(op.inputs if op.inputs is not None else [])
+            while inputs and inputs[-1] < 0:
+                inputs.pop()
+            for position, tensor_index in enumerate(inputs):
+                if tensor_index >= 0:
+                    continue
+                name = _custom_name(model, op) or "op"
+                dtype = _PLACEHOLDER_TYPES.get((name.split("#")[0], position), _FLOAT32)
+                buffer = schema.BufferT()
+                buffer.data = np.zeros(4, dtype=np.uint8)
+                model.buffers.append(buffer)
+                tensor = schema.TensorT()
+                tensor.shape = [1]
+                tensor.type = dtype
+                tensor.buffer = len(model.buffers) - 1
+                tensor.name = f"{name}_absent_input_{position}".encode()
+                subgraph.tensors.append(tensor)
+                inputs[position] = len(subgraph.tensors) - 1
+            op.inputs = inputs
+
+
+def _give_custom_nodes_own_codes(model: schema.ModelT) -> None:
+    counter = 0
+    codes = list(model.operatorCodes)
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators or []:
+            name = _custom_name(model, op)
+            if name is None:
+                continue
+            code = schema.OperatorCodeT()
+            original = codes[op.opcodeIndex]
+            code.builtinCode = original.builtinCode
+            code.deprecatedBuiltinCode = original.deprecatedBuiltinCode
+            code.version = original.version
+            code.customCode = f"{name.split('#')[0]}#{counter}".encode()
+            counter += 1
+            model.operatorCodes.append(code)
+            op.opcodeIndex = len(model.operatorCodes) - 1
+
+
+def make_runtime_compatible(model: bytes) -> bytes:
+    """Format-preserving fixes (aligned buffers, no absent inputs); the compiler applies these."""
+    parsed = read_model(model)
+    _fill_absent_inputs(parsed)
+    return write_model(parsed)
+
+
+def prepare_model(model: bytes) -> bytes:
+    """Everything the runtime needs, including one custom code per custom node."""
+    parsed = read_model(model)
+    _fill_absent_inputs(parsed)
+    _give_custom_nodes_own_codes(parsed)
+    return write_model(parsed)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 2:
+        print("usage: python -m larq_compute.runtime_prepare IN.tflite OUT.tflite", file=sys.stderr)
+        return 2
+    with open(args[0], "rb") as f:
+        prepared = prepare_model(f.read())
+    with open(args[1], "wb") as f:
+        f.write(prepared)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+// LceBconv2d (docs/op-format.md) on top of lc::BConv2D.
+#include "runtime/core/bconv2d.h"
+#include "runtime/core/bitpack.h"
+#include "runtime/ops/lce_ops.h"
+#include "runtime/ops/op_common.h"
+
+namespace lc::ops {
+namespace {
+
+class LceBconv2d : public OpKernel {
+ public:
+  bool Init(const NodeInfo& node, const std::uint8_t* data, std::size_t size,
+            std::string* error) override {
+    FlexbufferMap options;
+    int padding = 0;
+    if (!ParseOptions(data, size, &options, error) ||
+        !GetIntOption(options, "channels_in", 1, 1 << 24, &geometry_.channels_in, error) ||
+        !GetIntOption(options, "dilation_height_factor", 1, 1 << 16, &geometry_.dilation_height,
+                      error) ||
+        !GetIntOption(options, "dilation_width_factor", 1, 1 << 16, &geometry_.dilation_width,
+                      error) ||
+        !GetIntOption(options, "stride_height", 1, 1 << 16, &geometry_.stride_height, error) ||
+        !GetIntOption(options, "stride_width", 1, 1 << 16, &geometry_.stride_width, error) ||
+        !GetIntOption(options, "padding", 0, 1, &padding, error) ||
+        !GetIntOption(options, "pad_values", 0, 1, &geometry_.pad_value, error) ||
+        !CheckCounts(node, 2, 5, 1, error) ||
+        !CheckInputType(node, 0, {ElementType::kInt32}, error) ||
+        !CheckInputType(node, 1, {ElementType::kInt32, ElementType::kFloat32}, error) ||
+        !InitOutputTransform(node, options, &transform_, error)) {
+      return false;
+    }
+    geometry_.padding = static_cast<Padding>(padding);
+
+    // Filter: [C_out, KH, KW, depth]; depth is packed words (int32) or channels (float32).
+    const TensorInfo& filter = node.inputs[1];
+    if (filter.shape.size() != 4 || filter.shape[0] <= 0 || filter.shape[1] <= 0 ||
+        filter.shape[2] <= 0 || filter.shape[3] <= 0) {
+      *error = "filter (input 1) must be a constant [C_out, KH, KW, depth] tensor, got shape " +
+               ShapeText(filter.shape);
+      return false;
+    }
+    float_filter_ = filter.type == ElementType::kFloat32;
+    geometry_.channels_out = filter.shape[0];
+    geometry_.filter_height = filter.shape[1];
+    geometry_.filter_width = filter.shape[2];
+    const int depth = filter.shape[3];
+    const int c_in = geometry_.channels_in;
+    int per_group = 0;
+    if (float_filter_) {
+      per_group = depth;
+    } else if (depth == PackedSize(c_in)) {
+      per_group = c_in;
+    } else if (PackedSize(c_in) % depth == 0) {
+      per_group = c_in / (PackedSize(c_in) / depth);
+    }
+    if (per_group <= 0 || c_in % per_group != 0) {
+      *error = "filter depth " + std::to_string(depth) + " does not match channels_in = " +
+               std::to_string(c_in) + " with a whole number of groups";
+      return false;
+    }
+    geometry_.groups = c_in / per_group;
+    filter_words_ = PackedSize(per_group);
+    if (!filter.constant) {
+      *error = "filter (input 1) must be a constant tensor";
+      return false;
+    }
+    // Geometry checks that do not depend on the input size, with a placeholder size and arrays.
+    BConv2DGeometry probe = geometry_;
+    probe.in_height = probe.in_width = 1 << 12;
+    const std::vector<float> ones(geometry_.channels_out, 1.0f);
+    const std::vector<std::int32_t> zeros(geometry_.channels_out, 0);
+    OutputTransform transform = transform_;
+    transform.multiplier = transform.bias = ones.data();
+    transform.thresholds = zeros.data();
+    const std::string invalid = ValidateBConv2D(probe, transform);
+    if (!invalid.empty()) {
+      *error = invalid;
+      return false;
+    }
+    return true;
+  }
+
+  bool InferOutputShapes(const std::vector<std::vector<int>>& in,
+                         std::vector<std::vector<int>>* out, std::string* error) override {
+    const std::vector<int>& x = in[0];
+    if (x.size() != 4 || x[3] != PackedSize(geometry_.channels_in)) {
+      *error = "input 0 must be bit-packed [N, H, W, " +
+               std::to_string(PackedSize(geometry_.channels_in)) + "] for channels_in = " +
+               std::to_string(geometry_.channels_in) + ", got " + ShapeText(x);
+      return false;
+    }
+    BConv2DGeometry g = geometry_;
+    g.in_height = x[1];
+    g.in_width = x[2];
+    const int oh = g.OutHeight(), ow = g.OutWidth();
+    if (oh <= 0 || ow <= 0) {
+      *error = "input of shape " + ShapeText(x) + " is smaller than the " +
+               std::to_string(g.filter_height) + "x" + std::to_string(g.filter_width) +
+               " (dilated) filter";
+      return false;
+    }
+    const int depth = transform_.type == OutputType::kBitpacked ? PackedSize(g.channels_out)
+                                                                 : g.channels_out;
+    *out = {{x[0], oh, ow, depth}};
+    return true;
+  }
+
+  bool Run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, ThreadPool* pool,
+           std::string* error) override {
+    const std::vector<int>& x = in[0].shape;
+    if (!conv_ || x[1] != geometry_.in_height || x[2] != geometry_.in_width ||
+        in[1].data != filter_source_) {
+      if (!Build(in, x[1], x[2], error)) return false;
+    }
+    conv_->Run(static_cast<const TBitpacked*>(in[0].data), x[0], out[0].data, pool);
+    return true;
+  }
+
+ private:
+  // Packs / re-lays out the constant filter and copies the transform: once per input size.
+  bool Build(const std::vector<TensorView>& in, int height, int width, std::string* error) {
+    geometry_.in_height = height;
+    geometry_.in_width = width;
+    OutputTransform transform = transform_;
+    if (!BindOutputTransformInputs(in, geometry_.channels_out, &transform, error)) return false;
+    const TBitpacked* filter = static_cast<const TBitpacked*>(in[1].data);
+    const std::int64_t rows = static_cast<std::int64_t>(geometry_.channels_out) *
+                              geometry_.filter_height * geometry_.filter_width;
+    if (float_filter_) {
+      packed_filter_.resize(rows * filter_words_);
+      BitpackFloat(static_cast<const float*>(in[1].data), rows,
+                   geometry_.channels_in / geometry_.groups, packed_filter_.data());
+      filter = packed_filter_.data();
+    }
+    conv_ = BConv2D::Create(geometry_, filter, transform, IsaVariant::kAuto, error);
+    filter_source_ = in[1].data;
+    return conv_ != nullptr;
+  }
+
+  BConv2DGeometry geometry_;
+  OutputTransform transform_;
+  bool float_filter_ = false;
+  int filter_words_ = 0;
+  std::vector<TBitpacked> packed_filter_;
+  const void* filter_source_ = nullptr;
+  std::unique_ptr<BConv2D> conv_;
+};
+
+}  // namespace
+
+std::unique_ptr<OpKernel> MakeLceBconv2d() { return std::make_unique<LceBconv2d>(); }
+
+}  // namespace lc::ops

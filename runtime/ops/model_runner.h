@@ -1,0 +1,95 @@
+// Runs a .tflite model inside LiteRT (libLiteRt.so, C API) with the larq-compute custom ops
+// registered. Usable from C++ without Python (runtime/tools/lc_benchmark.cpp) and wrapped by the
+// Python Interpreter (python/bind_runtime.cpp).
+//
+// The model must be runtime-ready (docs/runtime.md, "Model preparation"): constant buffers at
+// 64-byte offsets, no absent (-1) operator inputs, and one custom code per custom node.
+// larq_compute.runtime_prepare produces such bytes; Create() rejects other models with a message
+// saying which rule is broken.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/ops/op_kernel.h"
+
+namespace lc::runtime {
+
+struct RunnerOptions {
+  int num_threads = 1;           // XNNPACK's threads and the custom ops' thread pool
+  std::string litert_library;    // path of libLiteRt.so; empty: see litert::LoadLiteRtApi
+};
+
+struct TensorDetails {
+  std::string name;
+  int element_type = 0;                // TfLiteType value (1 float32, 2 int32, 9 int8, ...)
+  std::vector<int> shape;              // current shape
+  std::vector<int> shape_signature;    // as in the model; -1 marks a dynamic dimension
+  bool quantized = false;              // per-tensor quantization parameters below are valid
+  float scale = 0.0f;
+  std::int64_t zero_point = 0;
+  std::size_t bytes = 0;               // current size in bytes
+};
+
+struct OpTiming {
+  std::string name;     // op name ("LceBconv2d", ...)
+  int node_index = -1;  // operator index in the subgraph
+  double total_us = 0;
+  std::int64_t count = 0;
+};
+
+class ModelRunner {
+ public:
+  // Loads and compiles the model; the bytes are copied. Returns null and sets *error on failure.
+  static std::unique_ptr<ModelRunner> Create(const void* model_data, std::size_t size,
+                                             const RunnerOptions& options, std::string* error);
+  ~ModelRunner();
+  ModelRunner(const ModelRunner&) = delete;
+  ModelRunner& operator=(const ModelRunner&) = delete;
+
+  int NumInputs() const { return static_cast<int>(inputs_.size()); }
+  int NumOutputs() const { return static_cast<int>(outputs_.size()); }
+  const TensorDetails& Input(int index) const { return inputs_[index].details; }
+  const TensorDetails& Output(int index) const { return outputs_[index].details; }
+
+  // Gives input `index` a new shape (e.g. another batch size); outputs are re-shaped accordingly.
+  bool ResizeInput(int index, const std::vector<int>& shape, std::string* error);
+
+  // Host memory of the tensors, valid until the next ResizeInput. Write inputs, Invoke, read outputs.
+  void* InputData(int index) { return inputs_[index].memory; }
+  const void* OutputData(int index) const { return outputs_[index].memory; }
+
+  // Runs the model once. Errors of our kernels (which LiteRT would drop) are reported here.
+  bool Invoke(std::string* error);
+
+  // Time spent in each custom node since the last reset, in node order. (LiteRT 2.3.0's C
+  // profiler hands out C++-typed events whose layout it does not publish, so builtin ops are
+  // timed together: invoke time minus these; see docs/runtime.md.)
+  std::vector<OpTiming> OpTimings() const;
+  void ResetOpTimings();
+
+  int NumThreads() const { return num_threads_; }
+  const std::string& LiteRtLibrary() const;
+
+  struct Impl;
+
+ private:
+  struct Tensor {
+    TensorDetails details;
+    void* memory = nullptr;
+    std::size_t capacity = 0;
+    void* buffer = nullptr;  // LiteRtTensorBuffer wrapping `memory`
+  };
+  ModelRunner() = default;
+  bool BindTensor(Tensor* tensor, std::string* error);
+  bool RefreshOutputs(std::string* error);
+
+  std::unique_ptr<Impl> impl_;
+  std::vector<Tensor> inputs_, outputs_;
+  int num_threads_ = 1;
+};
+
+}  // namespace lc::runtime
