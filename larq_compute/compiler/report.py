@@ -79,10 +79,7 @@ def _describe_binary(op: Op) -> str:
     if op.type == BCONV2D:
         shape = op.inputs[1].shape
         padding = "valid" if o["padding"] == schema.Padding.VALID else ("one-padded" if o["pad_values"] else "zero-padded")
-        if op.inputs[1].tensor_type == schema.TensorType.INT32:  # bit-packed filter
-            groups = packed_depth(o["channels_in"]) // shape[3]
-        else:
-            groups = o["channels_in"] // shape[3]
+        groups = packed_depth(o["channels_in"]) // shape[3]
         extra = f", groups {groups}" if groups > 1 else ""
         dil = o["dilation_height_factor"], o["dilation_width_factor"]
         extra += f", dilation {dil[0]}x{dil[1]}" if dil != (1, 1) else ""
