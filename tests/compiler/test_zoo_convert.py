@@ -1,4 +1,4 @@
-"""Every zoo architecture converts and matches Keras (slow: one stock conversion each)."""
+"""Every zoo architecture converts and, run by larq_compute.Interpreter, matches Keras (slow)."""
 
 import warnings
 
@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 
 import larq_compute as lc
-
-from .numpy_eval import evaluate
 
 # (architecture, binary layers the converter must find); XNORNet needs 217x217 inputs, too slow here.
 ZOO = [
@@ -35,6 +33,8 @@ def test_zoo_model_converts_and_matches_keras(name, expected_binary):
     if expected_binary is not None:
         assert len(binary) == expected_binary, converted.report
     assert binary and not stays_float, (stays_float, str(converted.report))
-    x = np.random.default_rng(0).standard_normal((2, 64, 64, 3)).astype(np.float32)
+    # Batch 1: resizing the batch of models with run-time-shaped RESHAPEs (squeeze-excite blocks)
+    # is not supported by the runtime yet.
+    x = np.random.default_rng(0).standard_normal((1, 64, 64, 3)).astype(np.float32)
     expected = np.asarray(model(x))
-    np.testing.assert_allclose(evaluate(converted.ir.main, x)[0], expected, atol=1e-3, rtol=1e-4)
+    np.testing.assert_allclose(lc.Interpreter(converted).predict(x), expected, atol=1e-3, rtol=1e-4)
