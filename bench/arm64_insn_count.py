@@ -36,7 +36,7 @@ class Count:
 
 
 def build_workload() -> Path:
-    flags = ["-c", "opt", "--config=aarch64"]
+    flags = ["--config=aarch64"]
     subprocess.run(["bazel", "build", *flags, "//bench:arm64_bgemm_insn_count"], cwd=REPO,
                    check=True, capture_output=True, text=True)
     bin_dir = subprocess.run(["bazel", "info", *flags, "bazel-bin"], cwd=REPO, check=True,

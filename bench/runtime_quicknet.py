@@ -177,7 +177,9 @@ def main() -> None:
     print(f"QuickNet-like 224x224, {args.threads} thread(s), median of {args.runs}:")
     print(f"  float model (LiteRT/XNNPACK):            {floating.median_ms:9.2f} ms")
     print(f"  binary model (larq-compute ops in LiteRT): {binary.median_ms:9.2f} ms")
-    print(f"  ratio binary / float: {binary.median_ms / floating.median_ms:.3f} (goal <= 0.1)")
+    print(f"  ratio binary / float: {binary.median_ms / floating.median_ms:.3f} of medians, "
+          f"{binary.min_ms / floating.min_ms:.3f} of minimums "
+          f"({binary.min_ms:.2f} / {floating.min_ms:.2f} ms; goal <= 0.1)")
     print("binary model profile:")
     print(binary.report())
 

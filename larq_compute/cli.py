@@ -66,6 +66,26 @@ _SUBCOMMANDS["benchmark"] = (
 )
 
 
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    from larq_compute import demo
+
+    demo.add_arguments(parser)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from larq_compute import demo
+
+    return demo.main(args)
+
+
+_SUBCOMMANDS["demo"] = (
+    "train a BNN on scikit-learn's digits, convert it, check it against Keras, time it vs float",
+    _demo_arguments,
+    _demo,
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="larq-compute",

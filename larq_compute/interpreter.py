@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import os
-from collections.abc import Sequence
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,13 +53,38 @@ def litert_library() -> str:
     return os.path.join(list(spec.submodule_search_locations)[0], "libLiteRt.so")
 
 
+@contextlib.contextmanager
+def _captured_native_stderr(lines: list[str]) -> Iterator[None]:
+    """Collects what LiteRT logs to file descriptor 2 (it logs INFO lines on every load and has no
+    exported switch for it). Set LARQ_COMPUTE_LITERT_LOGS=1 to let them through."""
+    if os.environ.get("LARQ_COMPUTE_LITERT_LOGS") == "1":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines.extend(capture.read().decode(errors="replace").splitlines())
+
+
 def _native_runner(model: bytes, num_threads: int) -> Any:
     from larq_compute import _native
 
+    log: list[str] = []
     try:
-        return _native.ModelRunner(model, num_threads, litert_library())
+        with _captured_native_stderr(log):
+            return _native.ModelRunner(model, num_threads, litert_library())
     except _native.RuntimeFailure as error:
         message = str(error)
+        litert_errors = [line for line in log if line.startswith("ERROR")]
+        if litert_errors:
+            message += "\nLiteRT reported:\n  " + "\n  ".join(litert_errors)
         if "does not implement" in message:
             raise UnsupportedOpError(message) from None
         raise InvalidModelError(message) from None

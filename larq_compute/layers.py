@@ -201,15 +201,17 @@ class _PaddedConvMixin(_QuantizerMixin):
         channels_first = self.data_format == "channels_first"
         spatial_axes = range(2, 2 + self.rank) if channels_first else range(1, 1 + self.rank)
         widths = [(0, 0)] * len(inputs.shape)
-        dynamic_shape = tf.shape(inputs)
         for i, axis in enumerate(spatial_axes):
-            size = inputs.shape[axis] if inputs.shape[axis] is not None else dynamic_shape[axis]
-            stride, dilation = self.strides[i], self.dilation_rate[i]
-            effective_kernel = (self.kernel_size[i] - 1) * dilation + 1
+            # Static sizes give constant paddings (PADV2 with a constant operand after
+            # conversion); unknown sizes are computed in the graph.
+            size = inputs.shape[axis]
+            maximum = max
+            if size is None:
+                size, maximum = tf.shape(inputs)[axis], ops.maximum
+            stride = self.strides[i]
+            effective_kernel = (self.kernel_size[i] - 1) * self.dilation_rate[i] + 1
             output_size = (size + stride - 1) // stride
-            total = ops.maximum((output_size - 1) * stride + effective_kernel - size, 0)
-            if isinstance(size, int):
-                total = max((output_size - 1) * stride + effective_kernel - size, 0)
+            total = maximum((output_size - 1) * stride + effective_kernel - size, 0)
             widths[axis] = (total // 2, total - total // 2)
         return ops.pad(inputs, widths, constant_values=self.pad_values)
 

@@ -215,20 +215,31 @@ def _profile(layer: keras.layers.Layer) -> LayerProfile:
     )
 
 
+def _leaf_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The model's layers, with nested models replaced by their own layers."""
+    leaves = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            leaves.extend(_leaf_layers(layer))
+        elif not isinstance(layer, keras.layers.InputLayer):
+            leaves.append(layer)
+    return leaves
+
+
 def summary(
     model: keras.Model, print_fn: Callable[[str], Any] | None = None, include_macs: bool = True
 ) -> ModelProfile:
     """Print a per-layer table of precisions, parameters by bit width, memory and MACs.
 
     Returns the same numbers as a :class:`ModelProfile`. The model must be built (a
-    functional model, or a Sequential model that has been called). ``include_macs=False``
+    functional model, or a Sequential model that has been called); nested models are listed
+    layer by layer. ``include_macs=False``
     leaves MACs out of the returned profile and the table.
     """
     if not model.built:
         raise ValueError(f"summary: model '{model.name}' is not built; call it on data or give it an Input first.")
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     profiles = []
-    for layer in layers:
+    for layer in _leaf_layers(model):
         profile = _profile(layer)
         if not include_macs:
             profile.macs = {}

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,7 +22,7 @@
 #include "runtime/core/bgemm.h"
 #include "runtime/core/bitpack.h"
 #include "runtime/core/bmaxpool.h"
-#include "runtime/core/cpu_features.h"
+#include "runtime/core/popcount_roofline.h"
 #include "runtime/core/thread_pool.h"
 
 namespace py = pybind11;
@@ -155,29 +156,30 @@ BConv2DGeometry MakeGeometry(const PackedArray& input, const PackedArray& filter
   return g;
 }
 
-// A BConv2D kept alive between calls, for benchmarks.
-class PyBConv2D {
+// A kernel created once and run many times (benchmarks): BConv2D or BFullyConnected.
+class PreparedKernel {
  public:
-  PyBConv2D(std::unique_ptr<BConv2D> conv, BConv2DGeometry g, TransformArgs args)
-      : conv_(std::move(conv)), g_(g), args_(std::move(args)) {}
+  using RunFn = std::function<void(const TBitpacked* input, std::int64_t batch, void* output,
+                                   ThreadPool* pool)>;
+  // input: [batch, *input_tail]; output: [batch, *output_tail, channels (or packed words)].
+  PreparedKernel(RunFn run, const char* variant, std::vector<py::ssize_t> input_tail,
+                 std::vector<py::ssize_t> output_tail, int channels_out, TransformArgs args)
+      : run_(std::move(run)), variant_(variant), input_tail_(std::move(input_tail)),
+        output_tail_(std::move(output_tail)), channels_out_(channels_out), args_(std::move(args)) {}
 
   py::array Run(const PackedArray& input, int num_threads) const {
-    CheckInput(input);
-    const int batch = static_cast<int>(input.shape(0));
-    py::array out = args_.MakeOutput({batch, g_.OutHeight(), g_.OutWidth()}, g_.channels_out);
+    py::array out = MakeOutput(input);
     ThreadPool* pool = PoolFor(num_threads);
     {
       py::gil_scoped_release release;
-      conv_->Run(input.data(), batch, out.mutable_data(), pool);
+      run_(input.data(), input.shape(0), out.mutable_data(), pool);
     }
     return out;
   }
 
-  // Seconds per call of `iterations` back-to-back Runs into one output buffer.
+  // Seconds of each of `iterations` back-to-back runs into one output buffer.
   std::vector<double> Time(const PackedArray& input, int iterations, int num_threads) const {
-    CheckInput(input);
-    const int batch = static_cast<int>(input.shape(0));
-    py::array out = args_.MakeOutput({batch, g_.OutHeight(), g_.OutWidth()}, g_.channels_out);
+    py::array out = MakeOutput(input);
     ThreadPool* pool = PoolFor(num_threads);
     std::vector<double> seconds;
     seconds.reserve(iterations);
@@ -185,27 +187,41 @@ class PyBConv2D {
     py::gil_scoped_release release;
     for (int i = 0; i < iterations; ++i) {
       const auto start = std::chrono::steady_clock::now();
-      conv_->Run(input.data(), batch, out_data, pool);
+      run_(input.data(), input.shape(0), out_data, pool);
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     return seconds;
   }
 
-  const char* Variant() const { return conv_->VariantName(); }
+  const char* Variant() const { return variant_; }
 
  private:
-  void CheckInput(const PackedArray& input) const {
-    CheckRank(input, 4, "input");
-    if (input.shape(1) != g_.in_height || input.shape(2) != g_.in_width ||
-        input.shape(3) != PackedSize(g_.channels_in)) {
-      throw py::value_error("input shape does not match the convolution's geometry");
-    }
+  py::array MakeOutput(const PackedArray& input) const {
+    const bool shape_ok = input.ndim() == static_cast<py::ssize_t>(input_tail_.size()) + 1 &&
+                          std::equal(input_tail_.begin(), input_tail_.end(), input.shape() + 1);
+    if (!shape_ok) throw py::value_error("input shape does not match the kernel's geometry");
+    std::vector<py::ssize_t> shape = {input.shape(0)};
+    shape.insert(shape.end(), output_tail_.begin(), output_tail_.end());
+    return args_.MakeOutput(shape, channels_out_);
   }
 
-  std::unique_ptr<BConv2D> conv_;
-  BConv2DGeometry g_;
+  RunFn run_;
+  const char* variant_;
+  std::vector<py::ssize_t> input_tail_, output_tail_;
+  int channels_out_;
   TransformArgs args_;
 };
+
+PreparedKernel PrepareBConv2D(std::unique_ptr<BConv2D> conv, const BConv2DGeometry& g, TransformArgs args) {
+  std::shared_ptr<BConv2D> shared(std::move(conv));
+  const char* variant = shared->VariantName();
+  return PreparedKernel(
+      [shared](const TBitpacked* in, std::int64_t batch, void* out, ThreadPool* pool) {
+        shared->Run(in, static_cast<int>(batch), out, pool);
+      },
+      variant, {g.in_height, g.in_width, PackedSize(g.channels_in)}, {g.OutHeight(), g.OutWidth()},
+      g.channels_out, std::move(args));
+}
 
 #define LC_TRANSFORM_ARGS                                                                   \
   py::arg("output_type") = "float", py::arg("multiplier") = py::none(),                     \
@@ -218,8 +234,19 @@ class PyBConv2D {
 void BindKernels(py::module_& parent) {
   py::module_ m = parent.def_submodule("kernels", "Binary kernels of runtime/core on numpy arrays.");
 
-  m.def("available_variants", &AvailableIsaVariants,
-        "ISA variants usable on this CPU and build (best last); 'reference' is always usable too.");
+  m.def("available_variants", &UsableIsaVariants,
+        "ISA variants built into this library and usable on this CPU (best last); 'reference' is "
+        "always usable too.");
+
+  m.def(
+      "avx512_popcount_roofline",
+      [](double seconds) {
+        py::gil_scoped_release release;
+        return MeasureAvx512PopcountRoofline(seconds);
+      },
+      py::arg("seconds") = 0.2,
+      "Binary MACs/s of back-to-back 512-bit VPOPCNTQ on this core (best of ~1 ms runs); 0 "
+      "without AVX-512 VPOPCNTDQ.");
 
   m.def(
       "bitpack",
@@ -271,11 +298,11 @@ void BindKernels(py::module_& parent) {
       py::arg("packed"), py::arg("channels"), py::arg("dtype") = "float32", py::arg("scale") = 1.0f,
       py::arg("zero_point") = 0, "Unpacks [..., ceil(C/32)] int32 to +-1 values [..., C].");
 
-  py::class_<PyBConv2D>(m, "BConv2D", "A binary convolution created once and run many times.")
-      .def("run", &PyBConv2D::Run, py::arg("input"), py::arg("num_threads") = 1)
-      .def("time", &PyBConv2D::Time, py::arg("input"), py::arg("iterations"),
+  py::class_<PreparedKernel>(m, "PreparedKernel", "A kernel created once and run many times.")
+      .def("run", &PreparedKernel::Run, py::arg("input"), py::arg("num_threads") = 1)
+      .def("time", &PreparedKernel::Time, py::arg("input"), py::arg("iterations"),
            py::arg("num_threads") = 1, "Seconds of each of `iterations` back-to-back runs.")
-      .def_property_readonly("variant", &PyBConv2D::Variant);
+      .def_property_readonly("variant", &PreparedKernel::Variant);
 
   m.def(
       "make_bconv2d",
@@ -294,7 +321,7 @@ void BindKernels(py::module_& parent) {
         std::string error;
         auto conv = BConv2D::Create(g, filter.data(), args.transform, ParseVariant(variant), &error);
         if (!conv) throw py::value_error(error);
-        return PyBConv2D(std::move(conv), g, std::move(args));
+        return PrepareBConv2D(std::move(conv), g, std::move(args));
       },
       py::arg("filter"), py::arg("input_hw"), py::arg("channels_in"),
       py::arg("stride") = std::make_pair(1, 1), py::arg("dilation") = std::make_pair(1, 1),
@@ -327,7 +354,7 @@ void BindKernels(py::module_& parent) {
         std::string error;
         auto conv = BConv2D::Create(g, filter.data(), args.transform, ParseVariant(variant), &error);
         if (!conv) throw py::value_error(error);
-        return PyBConv2D(std::move(conv), g, std::move(args)).Run(input, num_threads);
+        return PrepareBConv2D(std::move(conv), g, std::move(args)).Run(input, num_threads);
       },
       py::arg("input"), py::arg("filter"), py::arg("channels_in"),
       py::arg("stride") = std::make_pair(1, 1), py::arg("dilation") = std::make_pair(1, 1),
@@ -335,42 +362,62 @@ void BindKernels(py::module_& parent) {
       LC_TRANSFORM_ARGS, py::arg("variant") = "auto", py::arg("num_threads") = 1,
       "LceBconv2d on bit-packed NHWC input [N,H,W,ceil(Cin/32)] and OHWI packed filter.");
 
+  const auto prepare_fc = [](const PackedArray& weights, int channels_in,
+                             const std::string& output_type, std::optional<FloatArray> multiplier,
+                             std::optional<FloatArray> bias, std::optional<PackedArray> thresholds,
+                             const std::string& fused_activation,
+                             const std::string& output_activation, float int8_scale,
+                             int int8_zero_point, const std::string& variant) {
+    CheckRank(weights, 2, "weights");
+    if (weights.shape(1) != PackedSize(channels_in)) {
+      throw py::value_error("weights need ceil(channels_in / 32) = " +
+                            std::to_string(PackedSize(channels_in)) + " words per row");
+    }
+    const int channels_out = static_cast<int>(weights.shape(0));
+    TransformArgs args(channels_out, output_type, multiplier, bias, thresholds, fused_activation,
+                       output_activation, int8_scale, int8_zero_point);
+    std::string error;
+    std::shared_ptr<BFullyConnected> fc;
+    if (IsReference(variant)) {
+      // The reference twin has no Create; run it on a private copy of the weights.
+      error = ValidateBFullyConnected(channels_in, channels_out, weights.data(), args.transform);
+      if (!error.empty()) throw py::value_error("BFullyConnected: " + error);
+      auto copy = std::make_shared<std::vector<TBitpacked>>(weights.data(), weights.data() + weights.size());
+      auto stage = std::make_shared<TransformArgs>(args);
+      return PreparedKernel(
+          [copy, stage, channels_in, channels_out](const TBitpacked* in, std::int64_t rows, void* out, ThreadPool*) {
+            BFullyConnectedReference(channels_in, channels_out, copy->data(), stage->transform, in, rows, out);
+          },
+          "reference", {PackedSize(channels_in)}, {}, channels_out, std::move(args));
+    }
+    fc = BFullyConnected::Create(channels_in, channels_out, weights.data(), args.transform,
+                                 ParseVariant(variant), &error);
+    if (!fc) throw py::value_error(error);
+    const char* name = fc->VariantName();
+    return PreparedKernel(
+        [fc](const TBitpacked* in, std::int64_t rows, void* out, ThreadPool* pool) { fc->Run(in, rows, out, pool); },
+        name, {PackedSize(channels_in)}, {}, channels_out, std::move(args));
+  };
+
+  m.def("make_bfully_connected", prepare_fc, py::arg("weights"), py::arg("channels_in"),
+        LC_TRANSFORM_ARGS, py::arg("variant") = "auto");
+
   m.def(
       "bfully_connected",
-      [](const PackedArray& input, const PackedArray& weights, int channels_in,
-         const std::string& output_type, std::optional<FloatArray> multiplier,
-         std::optional<FloatArray> bias, std::optional<PackedArray> thresholds,
-         const std::string& fused_activation, const std::string& output_activation,
-         float int8_scale, int int8_zero_point, const std::string& variant,
-         int num_threads) -> py::array {
+      [prepare_fc](const PackedArray& input, const PackedArray& weights, int channels_in,
+                   const std::string& output_type, std::optional<FloatArray> multiplier,
+                   std::optional<FloatArray> bias, std::optional<PackedArray> thresholds,
+                   const std::string& fused_activation, const std::string& output_activation,
+                   float int8_scale, int int8_zero_point, const std::string& variant,
+                   int num_threads) -> py::array {
         CheckRank(input, 2, "input");
-        CheckRank(weights, 2, "weights");
-        const int words = PackedSize(channels_in);
-        if (input.shape(1) != words || weights.shape(1) != words) {
+        if (input.shape(1) != PackedSize(channels_in)) {
           throw py::value_error("input and weights need ceil(channels_in / 32) = " +
-                                std::to_string(words) + " words per row");
+                                std::to_string(PackedSize(channels_in)) + " words per row");
         }
-        const int channels_out = static_cast<int>(weights.shape(0));
-        TransformArgs args(channels_out, output_type, multiplier, bias, thresholds,
-                           fused_activation, output_activation, int8_scale, int8_zero_point);
-        const std::int64_t rows = input.shape(0);
-        py::array out = args.MakeOutput({static_cast<py::ssize_t>(rows)}, channels_out);
-        std::string error;
-        if (IsReference(variant)) {
-          error = BFullyConnectedReference(channels_in, channels_out, weights.data(),
-                                           args.transform, input.data(), rows, out.mutable_data());
-          if (!error.empty()) throw py::value_error("BFullyConnected: " + error);
-          return out;
-        }
-        auto fc = BFullyConnected::Create(channels_in, channels_out, weights.data(), args.transform,
-                                          ParseVariant(variant), &error);
-        if (!fc) throw py::value_error(error);
-        ThreadPool* pool = PoolFor(num_threads);
-        {
-          py::gil_scoped_release release;
-          fc->Run(input.data(), rows, out.mutable_data(), pool);
-        }
-        return out;
+        return prepare_fc(weights, channels_in, output_type, multiplier, bias, thresholds,
+                          fused_activation, output_activation, int8_scale, int8_zero_point, variant)
+            .Run(input, num_threads);
       },
       py::arg("input"), py::arg("weights"), py::arg("channels_in"), LC_TRANSFORM_ARGS,
       py::arg("variant") = "auto", py::arg("num_threads") = 1,

@@ -1,14 +1,21 @@
 """Reference BNN architectures, built with ``larq_compute.layers``.
 
-Every model function takes the same keyword arguments::
+Every model function takes the same keyword-only arguments:
 
-    model = lc.zoo.QuickNet(input_shape=(224, 224, 3), num_classes=1000,
-                            include_top=True, weights=None)
+```python
+model = lc.zoo.QuickNet(input_shape=(224, 224, 3), num_classes=1000,
+                        include_top=True, weights=None)
+```
 
-``weights`` is ``None`` (random initialisation) or the path of a local weights file written by
-``model.save_weights``; nothing is ever downloaded. Layer structure and parameter counts follow
-the published architectures (the Larq Zoo definitions); each docstring gives the published
-ImageNet accuracy and parameter count.
+- ``input_shape``: ``(height, width, channels)``; ``None`` means ``(224, 224, 3)``.
+- ``num_classes``: size of the classifier (used only with ``include_top``).
+- ``include_top``: end with the published classifier (pooling, dense layer(s), softmax);
+  without it the model returns the last feature map.
+- ``weights``: ``None`` (random initialisation) or the path of a local weights file written by
+  ``model.save_weights``; nothing is ever downloaded.
+
+Layer structure and parameter counts follow the published architectures (the Larq Zoo
+definitions); each docstring gives the published ImageNet accuracy and parameter count.
 
 ``MODELS`` maps each name to its function, in the order the documentation lists them.
 """

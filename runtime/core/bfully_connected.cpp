@@ -7,8 +7,10 @@
 namespace lc {
 namespace {
 
-std::string Validate(int channels_in, int channels_out, const TBitpacked* weights,
-                     const OutputTransform& transform) {
+}  // namespace
+
+std::string ValidateBFullyConnected(int channels_in, int channels_out, const TBitpacked* weights,
+                                    const OutputTransform& transform) {
   if (channels_in <= 0 || channels_out <= 0) {
     return "channels_in and channels_out must be positive, got " + std::to_string(channels_in) +
            " and " + std::to_string(channels_out);
@@ -18,6 +20,8 @@ std::string Validate(int channels_in, int channels_out, const TBitpacked* weight
   OutputStage stage;
   return OutputStage::Make(transform, channels_out, channels_out, &stage);
 }
+
+namespace {
 
 class BFullyConnectedImpl final : public BFullyConnected {
  public:
@@ -57,7 +61,7 @@ std::unique_ptr<BFullyConnected> BFullyConnected::Create(int channels_in, int ch
                                                          const TBitpacked* weights,
                                                          const OutputTransform& transform,
                                                          IsaVariant variant, std::string* error) {
-  std::string message = Validate(channels_in, channels_out, weights, transform);
+  std::string message = ValidateBFullyConnected(channels_in, channels_out, weights, transform);
   const BGemmKernels* kernels = nullptr;
   if (message.empty()) kernels = SelectBGemmKernels(variant, &message);
   OutputStage stage;
@@ -73,7 +77,7 @@ std::unique_ptr<BFullyConnected> BFullyConnected::Create(int channels_in, int ch
 std::string BFullyConnectedReference(int channels_in, int channels_out, const TBitpacked* weights,
                                      const OutputTransform& transform, const TBitpacked* input,
                                      std::int64_t rows, void* output) {
-  std::string message = Validate(channels_in, channels_out, weights, transform);
+  std::string message = ValidateBFullyConnected(channels_in, channels_out, weights, transform);
   if (!message.empty()) return message;
   if (rows <= 0) return "";
   // A fully-connected layer is a VALID 1x1 convolution over a 1 x rows image.

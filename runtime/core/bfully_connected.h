@@ -31,6 +31,10 @@ class BFullyConnected {
   virtual const char* VariantName() const = 0;
 };
 
+// Why the arguments cannot run, empty if they can.
+std::string ValidateBFullyConnected(int channels_in, int channels_out, const TBitpacked* weights,
+                                    const OutputTransform& transform);
+
 // The plain reference twin (bit-by-bit loops); returns an error message, empty on success.
 std::string BFullyConnectedReference(int channels_in, int channels_out, const TBitpacked* weights,
                                      const OutputTransform& transform, const TBitpacked* input,

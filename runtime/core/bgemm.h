@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "runtime/core/output_transform.h"
 #include "runtime/core/types.h"
@@ -78,6 +79,10 @@ const BGemmKernels* BGemmKernelsNeon();
 // build support. Returns null and sets *error when the variant is unknown, not built, or not
 // supported by this CPU.
 const BGemmKernels* SelectBGemmKernels(IsaVariant variant, std::string* error);
+
+// Names of the variants that are built into this library and run on this CPU, best last (a
+// subset of AvailableIsaVariants(), which lists what the CPU supports).
+std::vector<std::string> UsableIsaVariants();
 
 // "portable" -> kPortable etc. ("auto" -> kAuto); false for an unknown name.
 bool ParseIsaVariant(const std::string& name, IsaVariant* variant);

@@ -93,4 +93,13 @@ const BGemmKernels* SelectBGemmKernels(IsaVariant variant, std::string* error) {
   return BGemmKernelsPortable();
 }
 
+std::vector<std::string> UsableIsaVariants() {
+  std::vector<std::string> names;
+  for (IsaVariant v : {IsaVariant::kPortable, IsaVariant::kAvx2, IsaVariant::kAvx512, IsaVariant::kNeon}) {
+    std::string error;
+    if (KernelsIfUsable(v, &error) != nullptr) names.push_back(IsaVariantName(v));
+  }
+  return names;
+}
+
 }  // namespace lc

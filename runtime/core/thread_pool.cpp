@@ -4,8 +4,12 @@
 
 namespace lc {
 namespace {
-// About 50-100 us of spinning (pause is ~40-140 cycles): longer than the gap between two layers, shorter than a time slice.
+// About 50-100 us of spinning (pause is ~40-140 cycles): longer than the gap between two layers,
+// shorter than a time slice.
 constexpr int kSpinIterations = 2000;
+// Pieces per thread: enough to rebalance when a thread is descheduled, few enough to keep each
+// piece's data reuse.
+constexpr int kPiecesPerThread = 4;
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -26,43 +30,42 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
+    generation_.fetch_add(1);
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::RunChunk(int chunk) {
-  if (chunk >= chunks_) return;
-  const std::int64_t begin = chunk * chunk_size_;
-  const std::int64_t end = std::min(n_, begin + chunk_size_);
-  if (begin < end) task_(ctx_, begin, end, chunk);
+void ThreadPool::TakePieces(int thread_index) {
+  for (std::int64_t piece = next_piece_.fetch_add(1); piece < pieces_;
+       piece = next_piece_.fetch_add(1)) {
+    const std::int64_t begin = piece * piece_size_;
+    task_(ctx_, begin, std::min(n_, begin + piece_size_), thread_index);
+  }
 }
 
 void ThreadPool::Run(std::int64_t n, std::int64_t grain, Task task, const void* ctx) {
   if (n <= 0) return;
   grain = std::max<std::int64_t>(1, grain);
   const std::int64_t grains = (n + grain - 1) / grain;
-  const int chunks = static_cast<int>(std::min<std::int64_t>(NumThreads(), grains));
+  const std::int64_t pieces = std::min<std::int64_t>(grains, std::int64_t{kPiecesPerThread} * NumThreads());
   task_ = task;
   ctx_ = ctx;
   n_ = n;
-  chunk_size_ = (grains + chunks - 1) / chunks * grain;
-  chunks_ = chunks;
-  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  piece_size_ = (grains + pieces - 1) / pieces * grain;
+  pieces_ = (n + piece_size_ - 1) / piece_size_;
+  next_piece_.store(0);
+  closed_.store(false);  // seq_cst: publishes the job
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_release);
+    generation_.fetch_add(1);
   }
   wake_.notify_all();
-  RunChunk(0);
-  for (int i = 0; i < kSpinIterations && pending_.load(std::memory_order_acquire) != 0; ++i) {
-    CpuRelax();
-  }
-  if (pending_.load(std::memory_order_acquire) != 0) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
-  }
+  TakePieces(0);
+  // Workers that joined before the close finish their pieces; later ones see closed_ and leave
+  // without touching the job (seq_cst orders their active_++ / closed_ load against ours).
+  closed_.store(true);
+  while (active_.load() != 0) CpuRelax();
 }
 
 void ThreadPool::WorkerLoop(int thread_index) {
@@ -71,20 +74,15 @@ void ThreadPool::WorkerLoop(int thread_index) {
     for (int i = 0; i < kSpinIterations && generation_.load(std::memory_order_acquire) == seen; ++i) {
       CpuRelax();
     }
-    if (generation_.load(std::memory_order_acquire) == seen) {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-    }
-    seen = generation_.load(std::memory_order_acquire);
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return generation_.load() != seen; });
       if (stop_) return;
+      seen = generation_.load();
     }
-    RunChunk(thread_index);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_.notify_one();
-    }
+    active_.fetch_add(1);
+    if (!closed_.load()) TakePieces(thread_index);
+    active_.fetch_sub(1);
   }
 }
 

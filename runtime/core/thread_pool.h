@@ -1,6 +1,7 @@
-// A small persistent thread pool for the kernels. ParallelFor splits a range into one contiguous
-// chunk per thread (the caller runs chunk 0) and never allocates; workers spin briefly before
-// sleeping so back-to-back layers do not pay a wake-up each.
+// A small persistent thread pool for the kernels. ParallelFor cuts a range into pieces that the
+// caller and the workers take from a shared counter, so a worker the OS has not scheduled yet
+// (a busy machine) never holds the call up: the caller simply does more pieces. No allocation
+// per call; workers spin briefly before sleeping so back-to-back layers skip the wake-up.
 #pragma once
 
 #include <atomic>
@@ -22,9 +23,9 @@ class ThreadPool {
 
   int NumThreads() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Calls fn(begin, end, thread_index) over [0, n) split into at most NumThreads() chunks whose
-  // sizes are multiples of `grain` (except the last). Returns when all chunks are done.
-  // Not reentrant: one ParallelFor at a time per pool.
+  // Calls fn(begin, end, thread_index) over disjoint pieces covering [0, n); piece sizes are
+  // multiples of `grain` (except the last); thread_index < NumThreads() (0 = the caller).
+  // Returns when every piece is done. One ParallelFor at a time per pool.
   template <typename Fn>
   void ParallelFor(std::int64_t n, std::int64_t grain, const Fn& fn) {
     Run(n, grain, [](const void* ctx, std::int64_t b, std::int64_t e, int t) {
@@ -36,20 +37,21 @@ class ThreadPool {
   using Task = void (*)(const void* ctx, std::int64_t begin, std::int64_t end, int thread_index);
   void Run(std::int64_t n, std::int64_t grain, Task task, const void* ctx);
   void WorkerLoop(int thread_index);
-  void RunChunk(int chunk);
+  void TakePieces(int thread_index);
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
   std::atomic<std::uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  bool stop_ = false;
-  // The current job; written by Run before generation_ is bumped.
+  bool stop_ = false;  // guarded by mutex_
+  // The current job. Written by the caller only while no worker is active (active_ == 0) and
+  // published by the seq_cst store closed_ = false.
   Task task_ = nullptr;
   const void* ctx_ = nullptr;
-  std::int64_t n_ = 0, chunk_size_ = 0;
-  int chunks_ = 0;
+  std::int64_t n_ = 0, piece_size_ = 0, pieces_ = 0;
+  std::atomic<std::int64_t> next_piece_{0};
+  std::atomic<bool> closed_{true};
+  std::atomic<int> active_{0};  // workers between joining the job and leaving it
 };
 
 // Runs fn over [0, n) on `pool`, or inline on the caller when pool is null.

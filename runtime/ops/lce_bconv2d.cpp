@@ -1,4 +1,6 @@
 // LceBconv2d (docs/op-format.md) on top of lc::BConv2D.
+#include <algorithm>
+
 #include "runtime/core/bconv2d.h"
 #include "runtime/core/bitpack.h"
 #include "runtime/ops/lce_ops.h"
@@ -64,8 +66,18 @@ class LceBconv2d : public OpKernel {
       *error = "filter (input 1) must be a constant tensor";
       return false;
     }
+    // The kernels pack whole groups into words (LCE's rule: channels per group a multiple of
+    // 32). A float filter may have other group sizes; those run as one conv per group.
+    split_groups_ = float_filter_ && geometry_.groups > 1 && per_group % kBitsPerWord != 0
+                        ? geometry_.groups
+                        : 1;
+    if (geometry_.channels_out % geometry_.groups != 0) {
+      *error = "channels_out = " + std::to_string(geometry_.channels_out) +
+               " is not a multiple of the " + std::to_string(geometry_.groups) + " groups";
+      return false;
+    }
     // Geometry checks that do not depend on the input size, with a placeholder size and arrays.
-    BConv2DGeometry probe = geometry_;
+    BConv2DGeometry probe = ConvGeometry();
     probe.in_height = probe.in_width = 1 << 12;
     const std::vector<float> ones(geometry_.channels_out, 1.0f);
     const std::vector<std::int32_t> zeros(geometry_.channels_out, 0);
@@ -108,15 +120,31 @@ class LceBconv2d : public OpKernel {
   bool Run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, ThreadPool* pool,
            std::string* error) override {
     const std::vector<int>& x = in[0].shape;
-    if (!conv_ || x[1] != geometry_.in_height || x[2] != geometry_.in_width ||
+    if (convs_.empty() || x[1] != geometry_.in_height || x[2] != geometry_.in_width ||
         in[1].data != filter_source_) {
       if (!Build(in, x[1], x[2], error)) return false;
     }
-    conv_->Run(static_cast<const TBitpacked*>(in[0].data), x[0], out[0].data, pool);
+    const auto* input = static_cast<const TBitpacked*>(in[0].data);
+    if (split_groups_ == 1) {
+      convs_[0]->Run(input, x[0], out[0].data, pool);
+    } else {
+      RunPerGroup(input, x, out[0], pool);
+    }
     return true;
   }
 
  private:
+  // The geometry of each kernel object: the whole conv, or one group of a split one.
+  BConv2DGeometry ConvGeometry() const {
+    BConv2DGeometry g = geometry_;
+    if (split_groups_ > 1) {
+      g.channels_in /= split_groups_;
+      g.channels_out /= split_groups_;
+      g.groups = 1;
+    }
+    return g;
+  }
+
   // Packs / re-lays out the constant filter and copies the transform: once per input size.
   bool Build(const std::vector<TensorView>& in, int height, int width, std::string* error) {
     geometry_.in_height = height;
@@ -132,9 +160,75 @@ class LceBconv2d : public OpKernel {
                    geometry_.channels_in / geometry_.groups, packed_filter_.data());
       filter = packed_filter_.data();
     }
-    conv_ = BConv2D::Create(geometry_, filter, transform, IsaVariant::kAuto, error);
+    convs_.clear();
+    const BConv2DGeometry g = ConvGeometry();
+    for (int group = 0; group < split_groups_; ++group) {
+      OutputTransform part = transform;
+      const int first = group * g.channels_out;
+      if (part.multiplier) part.multiplier += first;
+      if (part.bias) part.bias += first;
+      if (part.thresholds) part.thresholds += first;
+      const TBitpacked* part_filter =
+          filter + static_cast<std::int64_t>(first) * g.filter_height * g.filter_width *
+                       filter_words_;
+      auto conv = BConv2D::Create(g, part_filter, part, IsaVariant::kAuto, error);
+      if (!conv) {
+        convs_.clear();
+        return false;
+      }
+      convs_.push_back(std::move(conv));
+    }
     filter_source_ = in[1].data;
-    return conv_ != nullptr;
+    return true;
+  }
+
+  // A split grouped conv: per group, gather its input channels into their own packed tensor, run
+  // that group's conv, and place its output channels.
+  void RunPerGroup(const TBitpacked* input, const std::vector<int>& x, const TensorView& out,
+                   ThreadPool* pool) {
+    const BConv2DGeometry g = ConvGeometry();
+    const std::int64_t pixels = static_cast<std::int64_t>(x[0]) * x[1] * x[2];
+    const std::int64_t out_pixels =
+        static_cast<std::int64_t>(x[0]) * g.OutHeight() * g.OutWidth();
+    const int in_words = PackedSize(geometry_.channels_in), group_words = PackedSize(g.channels_in);
+    const bool bitpacked = transform_.type == OutputType::kBitpacked;
+    const int element = transform_.type == OutputType::kInt8 ? 1 : 4;
+    const std::int64_t group_row = bitpacked ? PackedSize(g.channels_out) * 4
+                                             : static_cast<std::int64_t>(g.channels_out) * element;
+    group_input_.resize(pixels * group_words);
+    group_output_.resize(out_pixels * group_row);
+    auto* output = static_cast<std::uint8_t*>(out.data);
+    const int out_words = PackedSize(geometry_.channels_out);
+    if (bitpacked) std::fill(output, output + out_pixels * out_words * 4, 0);
+    for (int group = 0; group < split_groups_; ++group) {
+      for (std::int64_t p = 0; p < pixels; ++p) {
+        CopyBits(input + p * in_words, group * g.channels_in, g.channels_in,
+                 group_input_.data() + p * group_words, 0);
+      }
+      convs_[group]->Run(group_input_.data(), x[0], group_output_.data(), pool);
+      for (std::int64_t p = 0; p < out_pixels; ++p) {
+        const std::uint8_t* part = group_output_.data() + p * group_row;
+        if (bitpacked) {
+          CopyBits(reinterpret_cast<const TBitpacked*>(part), 0, g.channels_out,
+                   reinterpret_cast<TBitpacked*>(output) + p * out_words,
+                   group * g.channels_out);
+        } else {
+          std::copy(part, part + group_row,
+                    output + (p * geometry_.channels_out + group * g.channels_out) * element);
+        }
+      }
+    }
+  }
+
+  // Copies `count` bits starting at bit `from` of `src` to bit `to` of `dst`; other bits of dst
+  // keep their value, except that a copy to bit 0 clears the rest of its last word (padding).
+  static void CopyBits(const TBitpacked* src, int from, int count, TBitpacked* dst, int to) {
+    if (to == 0) std::fill(dst, dst + PackedSize(count), 0);
+    for (int i = 0; i < count; ++i) {
+      const int s = from + i, d = to + i;
+      const std::uint32_t bit = (static_cast<std::uint32_t>(src[s / kBitsPerWord]) >> (s % kBitsPerWord)) & 1u;
+      dst[d / kBitsPerWord] = static_cast<TBitpacked>(static_cast<std::uint32_t>(dst[d / kBitsPerWord]) | (bit << (d % kBitsPerWord)));
+    }
   }
 
   BConv2DGeometry geometry_;
@@ -143,7 +237,10 @@ class LceBconv2d : public OpKernel {
   int filter_words_ = 0;
   std::vector<TBitpacked> packed_filter_;
   const void* filter_source_ = nullptr;
-  std::unique_ptr<BConv2D> conv_;
+  int split_groups_ = 1;  // > 1: one kernel object per group (see Init)
+  std::vector<std::unique_ptr<BConv2D>> convs_;
+  std::vector<TBitpacked> group_input_;
+  std::vector<std::uint8_t> group_output_;
 };
 
 }  // namespace

@@ -447,7 +447,9 @@ std::unique_ptr<ModelRunner> ModelRunner::Create(const void* model_data, std::si
   }
   for (auto& t : runner->inputs_) {
     if (!runner->BindTensor(&t, error)) return nullptr;
+    runner->load_input_elements_ += NumElements(t.details.shape);
   }
+  runner->load_input_elements_ = std::max<std::size_t>(runner->load_input_elements_, 1);
   if (!runner->RefreshOutputs(error)) return nullptr;
   return runner;
 }
@@ -464,14 +466,15 @@ ModelRunner::~ModelRunner() {
 
 const std::string& ModelRunner::LiteRtLibrary() const { return impl_->api->library_path; }
 
-bool ModelRunner::BindTensor(Tensor* tensor, std::string* error) {
+bool ModelRunner::BindTensor(Tensor* tensor, std::string* error, std::size_t min_capacity) {
   const LiteRtApi& api = *impl_->api;
   TensorDetails& d = tensor->details;
   d.bytes = NumElements(d.shape) * ElementSize(d.element_type);
-  if (d.bytes > tensor->capacity || !tensor->memory) {
+  const std::size_t wanted = std::max({d.bytes, min_capacity, std::size_t{1}});
+  if (wanted > tensor->capacity || !tensor->memory) {
     std::free(tensor->memory);
-    tensor->memory = AlignedAlloc(d.bytes);
-    tensor->capacity = d.bytes;
+    tensor->memory = AlignedAlloc(wanted);
+    tensor->capacity = wanted;
     if (!tensor->memory) {
       *error = "out of memory for tensor '" + d.name + "'";
       return false;
@@ -485,7 +488,7 @@ bool ModelRunner::BindTensor(Tensor* tensor, std::string* error) {
   for (std::size_t i = 0; i < d.shape.size(); ++i) type.layout.dimensions[i] = d.shape[i];
   LiteRtTensorBuffer buffer = nullptr;
   const LiteRtStatus status = api.LiteRtCreateTensorBufferFromHostMemory(
-      &type, tensor->memory, std::max<std::size_t>(d.bytes, 1), nullptr, &buffer);
+      &type, tensor->memory, tensor->capacity, nullptr, &buffer);
   if (status != kLiteRtStatusOk) {
     *error = "cannot create the buffer of tensor '" + d.name + "': " + StatusText(status);
     return false;
@@ -508,9 +511,39 @@ bool ModelRunner::RefreshOutputs(std::string* error) {
     *error = "LiteRT could not compute the output shapes: " + StatusText(status);
     return false;
   }
+  // Shapes computed from tensor values (e.g. SHAPE -> RESHAPE of a Flatten) are known only after
+  // a run; until then LiteRT reports the old ones. Outputs get room for the input growth, and
+  // Invoke reads the real shapes back.
+  std::size_t input_elements = 0;
+  for (const auto& t : inputs_) input_elements += NumElements(t.details.shape);
+  const std::size_t growth =
+      std::max<std::size_t>(1, (input_elements + load_input_elements_ - 1) / load_input_elements_);
   for (std::size_t i = 0; i < outputs_.size(); ++i) {
-    outputs_[i].details.shape = ShapeOf(layouts[i]);
-    if (!BindTensor(&outputs_[i], error)) return false;
+    TensorDetails& d = outputs_[i].details;
+    d.shape = ShapeOf(layouts[i]);
+    const std::size_t bytes = NumElements(d.shape) * ElementSize(d.element_type);
+    if (!BindTensor(&outputs_[i], error, bytes * growth)) return false;
+  }
+  return true;
+}
+
+bool ModelRunner::ReadOutputShapes(std::string* error) {
+  std::vector<LiteRtLayout> layouts(outputs_.size());
+  const LiteRtStatus status = impl_->api->LiteRtGetCompiledModelOutputTensorLayouts(
+      impl_->compiled, 0, layouts.size(), layouts.data(), /*update_allocation=*/false);
+  if (status != kLiteRtStatusOk) {
+    *error = "LiteRT could not report the output shapes: " + StatusText(status);
+    return false;
+  }
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    TensorDetails& d = outputs_[i].details;
+    d.shape = ShapeOf(layouts[i]);
+    d.bytes = NumElements(d.shape) * ElementSize(d.element_type);
+    if (d.bytes > outputs_[i].capacity) {
+      *error = "output '" + d.name + "' grew to " + ops::ShapeText(d.shape) +
+               ", beyond its buffer";
+      return false;
+    }
   }
   return true;
 }
@@ -579,6 +612,7 @@ bool ModelRunner::Invoke(std::string* error) {
              (detail.empty() ? "" : ": " + detail);
     return false;
   }
+  return ReadOutputShapes(error);
   return true;
 }
 

@@ -58,7 +58,8 @@ class ModelRunner {
   // Gives input `index` a new shape (e.g. another batch size); outputs are re-shaped accordingly.
   bool ResizeInput(int index, const std::vector<int>& shape, std::string* error);
 
-  // Host memory of the tensors, valid until the next ResizeInput. Write inputs, Invoke, read outputs.
+  // Host memory of the tensors, valid until the next ResizeInput. Write inputs, Invoke, read
+  // outputs (Output(i).shape is exact after Invoke, also for shapes computed from values).
   void* InputData(int index) { return inputs_[index].memory; }
   const void* OutputData(int index) const { return outputs_[index].memory; }
 
@@ -84,8 +85,12 @@ class ModelRunner {
     void* buffer = nullptr;  // LiteRtTensorBuffer wrapping `memory`
   };
   ModelRunner() = default;
-  bool BindTensor(Tensor* tensor, std::string* error);
-  bool RefreshOutputs(std::string* error);
+  // (Re)creates the LiteRT buffer over host memory of at least min_capacity bytes.
+  bool BindTensor(Tensor* tensor, std::string* error, std::size_t min_capacity = 0);
+  bool RefreshOutputs(std::string* error);  // after a resize
+  bool ReadOutputShapes(std::string* error);  // after a run
+
+  std::size_t load_input_elements_ = 1;
 
   std::unique_ptr<Impl> impl_;
   std::vector<Tensor> inputs_, outputs_;

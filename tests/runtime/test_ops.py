@@ -211,3 +211,40 @@ def test_dynamic_batch_and_threads_give_identical_results():
         np.testing.assert_array_equal(y1, y2)
         np.testing.assert_array_equal(y1, reference(x))
     assert list(single.output_details[0]["shape"]) == [5, 4, 4, 24]
+
+
+@pytest.mark.parametrize("out_type", ["float", "int8", "bitpacked"])
+@pytest.mark.parametrize(("cin", "groups"), [(64, 4), (48, 3), (64, 2)])
+def test_bconv2d_grouped(out_type, cin, groups):
+    """Float filters may have any group size (split per group); packed ones 32-multiples."""
+    rng = np.random.default_rng(cin + groups)
+    cout, per_group = 2 * groups * 3, cin // groups
+    x = ref.random_signs(rng, (2, 6, 7, cin))
+    w = ref.random_signs(rng, (cout, 3, 3, per_group))
+    conv = ref.conv2d_float(x, w, padding="same", pad_value=1.0, groups=groups)
+    b = ModelBuilder()
+    xi = b.tensor([2, 6, 7, ref.packed_size(cin)], np.int32, "x")
+    packed = per_group % 32 == 0 and groups == 2
+    f = (b.tensor([cout, 3, 3, 1], np.int32, "f", data=ref.bitpack(w)) if packed
+         else b.tensor([cout, 3, 3, per_group], np.float32, "f", data=w))
+    options = bconv2d_options(cin, padding="same", pad_value=1)
+    if out_type == "bitpacked":
+        thresholds = rng.integers(0, 9 * per_group, cout).astype(np.int32)
+        inputs = [xi, f, -1, -1, b.tensor([cout], np.int32, "t", data=thresholds)]
+        y = b.tensor([2, 6, 7, ref.packed_size(cout)], np.int32, "y")
+        expected = ref.bitpacked_output(ref.xor_popcount_from_conv(conv, 9 * per_group), thresholds)
+    else:
+        multiplier = rng.uniform(-1, 1, cout).astype(np.float32)
+        bias = rng.uniform(-1, 1, cout).astype(np.float32)
+        inputs = [xi, f, b.tensor([cout], np.float32, "m", data=multiplier),
+                  b.tensor([cout], np.float32, "b", data=bias)]
+        expected = ref.float_output(conv, multiplier, bias)
+        if out_type == "int8":
+            y = b.tensor([2, 6, 7, cout], np.int8, "y", quantization=(0.1, 2))
+            expected = ref.int8_output(expected, 0.1, 2)
+        else:
+            y = b.tensor([2, 6, 7, cout], np.float32, "y")
+    b.custom_op("LceBconv2d", inputs, [y], options)
+    for threads in (1, 2):
+        got = Interpreter(b.build([xi], [y]), num_threads=threads).predict(ref.bitpack(x))
+        np.testing.assert_array_equal(got, expected)

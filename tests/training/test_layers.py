@@ -65,6 +65,21 @@ def test_binary_conv2d_matches_numpy(pad_values, strides, size, dilation):
     np.testing.assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-4)
 
 
+def test_one_padding_with_unknown_spatial_size_matches_numpy():
+    layer = lq_layers.QuantConv2D(3, 3, strides=2, padding="same", pad_values=1.0, use_bias=False,
+                                  input_quantizer="ste_sign", kernel_quantizer="ste_sign",
+                                  kernel_constraint="weight_clip")
+    inputs = keras.Input((None, None, 2))
+    model = keras.Model(inputs, layer(inputs))
+    w = _random(3, 3, 2, 3)
+    layer.set_weights([w])
+    run = tf.function(model, input_signature=[tf.TensorSpec((None, None, None, 2))])
+    for height, width in [(7, 8), (6, 5)]:
+        x = _random(2, height, width, 2)
+        expected = ref.conv(ref.sign(x), ref.sign(w), (2, 2), (1, 1), "same", 1.0)
+        np.testing.assert_allclose(run(x), expected, rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize("rank, cls", [(1, lq_layers.QuantConv1D), (3, lq_layers.QuantConv3D)])
 def test_binary_conv1d_conv3d_match_numpy(rank, cls):
     x = _random(2, *([6] * rank), 3)

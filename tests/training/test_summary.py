@@ -58,6 +58,15 @@ def test_summary_counts_match_hand_computed_numbers():
     assert "# 2-bit" not in text and "2-bit MACs" in text
 
 
+def test_nested_models_are_listed_layer_by_layer():
+    inputs = keras.Input((6, 6, 3))
+    nested = keras.Model(inputs, keras.layers.Dense(3)(_model()(inputs)))
+    profile = lc.models.summary(nested, print_fn=lambda _: None)
+    assert [layer.class_name for layer in profile.layers][-2:] == ["QuantDense", "Dense"]
+    assert profile.macs_by_bits == {1: 1184, 2: 30, 32: 3936 + 15}
+    assert profile.params_by_bits == {1: 458, 32: 83 + 18}
+
+
 def test_summary_without_macs_and_of_unbuilt_model():
     profile = lc.models.summary(_model(), print_fn=lambda _: None, include_macs=False)
     assert profile.total_macs == 0 and profile.total_params == 541

@@ -1,0 +1,265 @@
+// C++ unit tests of the kernels: every variant against the reference twin on random shapes,
+// known values, the thread pool, bit-packing and max-pool. Also built with ASan + UBSan
+// (scripts/cc_tests.sh).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "runtime/core/bconv2d.h"
+#include "runtime/core/bconv2d_reference.h"
+#include "runtime/core/bfully_connected.h"
+#include "runtime/core/bgemm.h"
+#include "runtime/core/bitpack.h"
+#include "runtime/core/bmaxpool.h"
+#include "runtime/core/thread_pool.h"
+
+namespace lc {
+namespace {
+
+std::vector<IsaVariant> UsableVariants() {
+  std::vector<IsaVariant> variants;
+  for (const std::string& name : UsableIsaVariants()) {
+    IsaVariant v;
+    EXPECT_TRUE(ParseIsaVariant(name, &v)) << name;
+    variants.push_back(v);
+  }
+  return variants;
+}
+
+std::vector<TBitpacked> RandomPacked(std::mt19937& rng, std::int64_t rows, int channels) {
+  std::vector<float> values(rows * channels);
+  std::uniform_int_distribution<int> sign(0, 1);
+  for (float& v : values) v = sign(rng) ? 1.0f : -1.0f;
+  std::vector<TBitpacked> packed(rows * PackedSize(channels));
+  BitpackFloat(values.data(), rows, channels, packed.data());
+  return packed;
+}
+
+TEST(Bitpack, RoundTripAndPaddingBits) {
+  std::mt19937 rng(1);
+  for (int channels : {1, 31, 32, 33, 95, 300}) {
+    std::normal_distribution<float> normal;
+    std::vector<float> x(3 * channels);
+    for (float& v : x) v = normal(rng);
+    std::vector<TBitpacked> packed(3 * PackedSize(channels));
+    BitpackFloat(x.data(), 3, channels, packed.data());
+    if (channels % 32) {
+      const auto last = static_cast<std::uint32_t>(packed[PackedSize(channels) - 1]);
+      EXPECT_EQ(last >> (channels % 32), 0u) << channels;
+    }
+    std::vector<float> back(x.size());
+    UnpackToFloat(packed.data(), 3, channels, back.data());
+    for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(back[i], x[i] < 0 ? -1.0f : 1.0f);
+    std::vector<std::int8_t> q(x.size()), q_back(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) q[i] = static_cast<std::int8_t>(std::lround(x[i] * 40));
+    BitpackInt8(q.data(), 3, channels, 2, packed.data());
+    UnpackToInt8(packed.data(), 3, channels, 0.5f, 2, q_back.data());
+    for (std::size_t i = 0; i < q.size(); ++i) EXPECT_EQ(q_back[i], q[i] < 2 ? 0 : 4);
+  }
+}
+
+TEST(Bitpack, QuantizeRoundsHalfAwayAndSaturates) {
+  EXPECT_EQ(QuantizeToInt8(0.5f, 1.0f, 0), 1);
+  EXPECT_EQ(QuantizeToInt8(-0.5f, 1.0f, 0), -1);
+  EXPECT_EQ(QuantizeToInt8(0.49999997f, 1.0f, 0), 0);
+  EXPECT_EQ(QuantizeToInt8(1000.0f, 1.0f, 0), 127);
+  EXPECT_EQ(QuantizeToInt8(-1000.0f, 1.0f, 5), -128);
+  EXPECT_EQ(QuantizeToInt8(NAN, 1.0f, 7), 7);
+}
+
+struct ConvCase {
+  BConv2DGeometry g;
+  OutputType type;
+  int batch;
+};
+
+// Every variant must equal the reference twin bit for bit, single- and multi-threaded.
+void ExpectVariantsMatchReference(const ConvCase& c, std::mt19937& rng, ThreadPool* pool) {
+  const BConv2DGeometry& g = c.g;
+  const int group_in = g.channels_in / g.groups;
+  const auto input = RandomPacked(rng, std::int64_t{c.batch} * g.in_height * g.in_width, g.channels_in);
+  const auto filter = RandomPacked(rng, std::int64_t{g.channels_out} * g.filter_height * g.filter_width, group_in);
+  std::vector<float> multiplier(g.channels_out), bias(g.channels_out);
+  std::vector<std::int32_t> thresholds(g.channels_out);
+  std::uniform_real_distribution<float> uniform(-2.0f, 2.0f);
+  const int k = g.filter_height * g.filter_width * group_in;
+  std::uniform_int_distribution<int> threshold(0, k);
+  for (int o = 0; o < g.channels_out; ++o) {
+    multiplier[o] = uniform(rng);
+    bias[o] = uniform(rng);
+    thresholds[o] = threshold(rng);
+  }
+  OutputTransform t;
+  t.type = c.type;
+  t.multiplier = multiplier.data();
+  t.bias = bias.data();
+  t.thresholds = thresholds.data();
+  t.accumulator_activation = Activation::kRelu;
+  t.output_activation = Activation::kRelu6;
+  t.int8_scale = 0.05f;
+  t.int8_zero_point = -7;
+  const std::size_t pixels = std::size_t(c.batch) * g.OutHeight() * g.OutWidth();
+  const std::size_t bytes = c.type == OutputType::kBitpacked ? pixels * PackedSize(g.channels_out) * 4
+                            : c.type == OutputType::kFloat   ? pixels * g.channels_out * 4
+                                                             : pixels * g.channels_out;
+  std::vector<char> expected(bytes), got(bytes);
+  ASSERT_EQ(BConv2DReference(g, filter.data(), t, input.data(), c.batch, expected.data()), "");
+  for (IsaVariant variant : UsableVariants()) {
+    std::string error;
+    auto conv = BConv2D::Create(g, filter.data(), t, variant, &error);
+    ASSERT_TRUE(conv) << error;
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), pool}) {
+      std::fill(got.begin(), got.end(), 0x55);
+      conv->Run(input.data(), c.batch, got.data(), p);
+      EXPECT_EQ(std::memcmp(got.data(), expected.data(), bytes), 0)
+          << conv->VariantName() << " cin=" << g.channels_in << " cout=" << g.channels_out
+          << " k=" << g.filter_height << "x" << g.filter_width << " type=" << int(c.type);
+    }
+  }
+}
+
+TEST(BConv2D, RandomShapesMatchReference) {
+  std::mt19937 rng(7);
+  ThreadPool pool(3);
+  std::uniform_int_distribution<int> kernel(1, 5), stride(1, 3), dilation(1, 2), extra(0, 4),
+      cout(1, 70), batch(1, 2), pad(0, 2), type(0, 2);
+  const int channel_choices[] = {1, 32, 33, 64, 65, 130, 300};
+  for (int i = 0; i < 40; ++i) {
+    ConvCase c;
+    BConv2DGeometry& g = c.g;
+    g.channels_in = channel_choices[i % 7];
+    g.channels_out = cout(rng);
+    if (i % 5 == 4) {
+      g.groups = 2;
+      g.channels_in = 64 * (1 + i % 2);
+      g.channels_out = 2 * (1 + cout(rng) / 2);
+    }
+    g.filter_height = kernel(rng);
+    g.filter_width = kernel(rng);
+    g.dilation_height = dilation(rng);
+    g.dilation_width = dilation(rng);
+    g.stride_height = stride(rng);
+    g.stride_width = stride(rng);
+    g.in_height = (g.filter_height - 1) * g.dilation_height + 1 + extra(rng);
+    g.in_width = (g.filter_width - 1) * g.dilation_width + 1 + extra(rng);
+    const int padding = pad(rng);
+    g.padding = padding == 0 ? Padding::kValid : Padding::kSame;
+    g.pad_value = padding == 2 ? 1 : 0;
+    c.type = static_cast<OutputType>(type(rng));
+    if (c.type == OutputType::kBitpacked && padding == 1) g.pad_value = 1;
+    c.batch = batch(rng);
+    ExpectVariantsMatchReference(c, rng, &pool);
+  }
+}
+
+TEST(BConv2D, ZeroPaddingCountsOnlyInsideTaps) {
+  BConv2DGeometry g;
+  g.in_height = 3;
+  g.in_width = 4;
+  g.channels_in = 40;
+  g.channels_out = 2;
+  g.filter_height = g.filter_width = 3;
+  g.padding = Padding::kSame;
+  std::vector<float> ones_in(3 * 4 * 40, 1.0f), ones_w(2 * 9 * 40, 1.0f);
+  std::vector<TBitpacked> input(12 * 2), filter(18 * 2);
+  BitpackFloat(ones_in.data(), 12, 40, input.data());
+  BitpackFloat(ones_w.data(), 18, 40, filter.data());
+  for (IsaVariant variant : UsableVariants()) {
+    std::string error;
+    auto conv = BConv2D::Create(g, filter.data(), OutputTransform{}, variant, &error);
+    ASSERT_TRUE(conv) << error;
+    std::vector<float> out(12 * 2);
+    conv->Run(input.data(), 1, out.data(), nullptr);
+    const int rows[] = {2, 3, 2}, cols[] = {2, 3, 3, 2};
+    for (int h = 0; h < 3; ++h) {
+      for (int w = 0; w < 4; ++w) EXPECT_EQ(out[(h * 4 + w) * 2], 40.0f * rows[h] * cols[w]);
+    }
+  }
+}
+
+TEST(BConv2D, InvalidArgumentsGiveErrors) {
+  BConv2DGeometry g;
+  g.in_height = g.in_width = 4;
+  g.channels_in = 40;
+  g.channels_out = 4;
+  g.filter_height = g.filter_width = 3;
+  g.groups = 2;  // 20 channels per group: not a multiple of 32
+  std::vector<TBitpacked> filter(4 * 9);
+  std::string error;
+  EXPECT_FALSE(BConv2D::Create(g, filter.data(), OutputTransform{}, IsaVariant::kAuto, &error));
+  EXPECT_NE(error.find("multiple of 32"), std::string::npos) << error;
+  g.groups = 1;
+  OutputTransform bits;
+  bits.type = OutputType::kBitpacked;
+  EXPECT_FALSE(BConv2D::Create(g, filter.data(), bits, IsaVariant::kAuto, &error));
+  EXPECT_NE(error.find("thresholds"), std::string::npos) << error;
+  EXPECT_FALSE(BConv2D::Create(g, nullptr, OutputTransform{}, IsaVariant::kAuto, &error));
+#if defined(__x86_64__)
+  EXPECT_FALSE(BConv2D::Create(g, filter.data(), OutputTransform{}, IsaVariant::kNeon, &error));
+  EXPECT_NE(error.find("'neon' is not"), std::string::npos) << error;
+#endif
+}
+
+TEST(BFullyConnected, VariantsMatchReference) {
+  std::mt19937 rng(3);
+  ThreadPool pool(2);
+  for (int channels_in : {1, 64, 100, 1024}) {
+    for (int rows : {1, 5}) {
+      const int channels_out = 37;
+      const auto input = RandomPacked(rng, rows, channels_in);
+      const auto weights = RandomPacked(rng, channels_out, channels_in);
+      std::vector<float> expected(rows * channels_out), got(rows * channels_out);
+      OutputTransform t;
+      ASSERT_EQ(BFullyConnectedReference(channels_in, channels_out, weights.data(), t, input.data(),
+                                         rows, expected.data()),
+                "");
+      for (IsaVariant variant : UsableVariants()) {
+        std::string error;
+        auto fc = BFullyConnected::Create(channels_in, channels_out, weights.data(), t, variant, &error);
+        ASSERT_TRUE(fc) << error;
+        fc->Run(input.data(), rows, got.data(), &pool);
+        EXPECT_EQ(got, expected) << fc->VariantName() << " cin=" << channels_in;
+      }
+    }
+  }
+}
+
+TEST(BMaxPool2D, AndOfInsideTaps) {
+  // One channel, 3x3 input; bit 1 (-1) everywhere except the center.
+  std::vector<TBitpacked> input(9, 1);
+  input[4] = 0;
+  BMaxPool2DGeometry g;
+  g.in_height = g.in_width = 3;
+  g.packed_channels = 1;
+  g.filter_height = g.filter_width = 2;
+  g.stride_height = g.stride_width = 2;
+  g.padding = Padding::kSame;
+  ASSERT_EQ(ValidateBMaxPool2D(g), "");
+  std::vector<TBitpacked> out(4);
+  BMaxPool2D(g, input.data(), 1, out.data(), nullptr);
+  // Only the top-left window contains the +1 center.
+  EXPECT_EQ(out, (std::vector<TBitpacked>{0, 1, 1, 1}));
+}
+
+TEST(ThreadPool, CoversRangeExactlyOnce) {
+  for (int threads : {1, 2, 4}) {
+    ThreadPool pool(threads);
+    for (std::int64_t n : {1, 7, 100, 1001}) {
+      for (int repeat = 0; repeat < 50; ++repeat) {
+        std::vector<int> hits(n, 0);
+        pool.ParallelFor(n, 3, [&](std::int64_t begin, std::int64_t end, int thread) {
+          EXPECT_LT(thread, threads);
+          for (std::int64_t i = begin; i < end; ++i) ++hits[i];
+        });
+        for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i], 1) << "n=" << n << " i=" << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lc

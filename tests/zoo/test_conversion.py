@@ -1,0 +1,73 @@
+"""Zoo models convert to the expected binary op mix and the converted model matches Keras."""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import larq_compute as lc
+from larq_compute import layers, zoo
+from larq_compute.compiler import import_model
+
+# (input size, models) per suite: the two below in the fast suite, the rest in the slow one.
+FAST = {"QuickNetSmall", "BiRealNet"}
+INPUT_SIZE = {"XNORNet": 224, "BinaryAlexNet": 64, "DoReFaNet": 64}
+
+
+def _binary_layers(model: keras.Model, layer_type: type) -> int:
+    return sum(
+        1
+        for layer in model.layers
+        if isinstance(layer, layer_type)
+        and layer.input_precision == 1
+        and getattr(layer.kernel, "precision", 32) == 1
+    )
+
+
+def _randomize_batch_norms(model: keras.Model, rng: np.random.Generator) -> None:
+    """Give every batch norm non-trivial statistics, as a trained model would have."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            values = []
+            for weight in layer.weights:
+                shape = weight.shape
+                if "moving_variance" in weight.path:
+                    values.append(rng.uniform(0.5, 2.0, shape))
+                elif "gamma" in weight.path:
+                    values.append(rng.uniform(0.5, 1.5, shape) * rng.choice([-1, 1], shape))
+                else:  # beta, moving_mean
+                    values.append(rng.normal(0, 0.5, shape))
+            layer.set_weights([v.astype("float32") for v in values])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        name if name in FAST else pytest.param(name, marks=pytest.mark.slow)
+        for name in sorted(zoo.MODELS)
+    ],
+)
+def test_converts_to_binary_ops_and_matches_keras(name):
+    size = INPUT_SIZE.get(name, 32)
+    rng = np.random.default_rng(0)
+    keras.utils.set_random_seed(0)
+    model = zoo.MODELS[name](input_shape=(size, size, 3), num_classes=10)
+    _randomize_batch_norms(model, rng)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a binary layer that stays float is a failure here
+        converted = lc.convert_keras_model(model)
+    ops = [op.type for op in import_model(bytes(converted)).main.ops]
+    assert ops.count("LceBconv2d") == _binary_layers(model, layers.QuantConv2D)
+    assert ops.count("LceBFullyConnected") == _binary_layers(model, layers.QuantDense)
+    if name != "DoReFaNet":  # 2-bit activations: no binary quantizer to recognise
+        assert "SIGN" not in ops
+
+    images = rng.uniform(-1, 1, (4, size, size, 3)).astype("float32")
+    expected = keras.ops.convert_to_numpy(model(images, training=False))
+    assert np.ptp(expected) > 0.05  # far from uniform, so the comparison means something
+    actual = lc.Interpreter(model_content=bytes(converted)).predict(images)
+    np.testing.assert_allclose(actual, expected, rtol=1e-3, atol=1e-5)
