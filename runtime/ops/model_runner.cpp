@@ -83,6 +83,7 @@ struct ModelRunner::Impl {
   // next starting is the builtin ops between them (LiteRT's own profiler is unusable, see docs).
   std::chrono::steady_clock::time_point segment_start;
   double builtin_tail_us = 0;  // after the last custom node
+  std::string shape_error;     // why the last resize failed; empty when the shapes are valid
 
   ~Impl() {
     if (compiled) api->LiteRtDestroyCompiledModel(compiled);
@@ -512,13 +513,14 @@ bool ModelRunner::RefreshOutputs(std::string* error) {
   std::vector<LiteRtLayout> layouts(outputs_.size());
   const LiteRtStatus status = api.LiteRtGetCompiledModelOutputTensorLayouts(
       impl_->compiled, 0, layouts.size(), layouts.data(), /*update_allocation=*/true);
-  const std::string node_error = impl_->TakeNodeError();
+  std::string node_error = impl_->TakeNodeError();
+  if (node_error.empty() && status != kLiteRtStatusOk) {
+    node_error = "LiteRT could not compute the output shapes: " + StatusText(status);
+  }
+  // Until a resize succeeds, running would hand kernels shapes they rejected.
+  impl_->shape_error = node_error;
   if (!node_error.empty()) {
     *error = node_error;
-    return false;
-  }
-  if (status != kLiteRtStatusOk) {
-    *error = "LiteRT could not compute the output shapes: " + StatusText(status);
     return false;
   }
   // Shapes computed from tensor values (e.g. SHAPE -> RESHAPE of a Flatten) are known only after
@@ -597,6 +599,10 @@ bool ModelRunner::ResizeInput(int index, const std::vector<int>& shape, std::str
 
 bool ModelRunner::Invoke(std::string* error) {
   std::lock_guard<std::mutex> lock(impl_->invoke_mutex);
+  if (!impl_->shape_error.empty()) {
+    *error = "the inputs' current shapes were rejected (resize them again): " + impl_->shape_error;
+    return false;
+  }
   const LiteRtApi& api = *impl_->api;
   std::vector<LiteRtTensorBuffer> in(inputs_.size()), out(outputs_.size());
   for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<LiteRtTensorBuffer>(inputs_[i].buffer);
