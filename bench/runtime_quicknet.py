@@ -222,7 +222,7 @@ def main() -> None:
     pairs = 100
     chain = benchmark(custom_op_chain(pairs), 1, max(args.runs, 50), warmup=10)
     per_op_us = chain.median_ms * 1e3 / (2 * pairs)
-    custom_ops = len(binary.op_ms)
+    custom_ops = binary.custom_ops
     share = per_op_us * custom_ops / (binary.median_ms * 1e3)
     print(f"custom-op path: {per_op_us:.2f} us per op (incl. the tiny kernel), "
           f"{custom_ops} custom ops per QuickNet-like invoke -> {100 * share:.2f}% of it (goal < 2%)")
