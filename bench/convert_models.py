@@ -1,8 +1,6 @@
 """Conversion time and .tflite size for two reference BNNs, float vs converted side by side.
 
-- QuickNet-like, 224x224x3, 1000 classes: float stem (conv s2, depthwise s2, 1x1), 4 sections of
-  4 residual binary 3x3 convs (64/128/256/512 channels, one-padded, ReLU then BN), float
-  transitions (max-pool, depthwise 3x3, 1x1 conv), float Dense head. Target: ≤ 20 s and
+- QuickNet (``larq_compute.zoo.QuickNet``), 224x224x3, 1000 classes. Target: ≤ 20 s and
   ≤ 4.35 MB (the established engine's QuickNet file).
 - BinaryNet CIFAR-10 (Larq's example), 32x32x3: convs 128-128-MP-256-256-MP-512-512-MP (the first
   with binary weights on the float image), binary Dense 4608→1024→1024→10, BN after each layer.
@@ -28,33 +26,6 @@ from larq_compute import layers as lq
 from larq_compute.compiler import convert_flatbuffer
 
 BINARY = dict(input_quantizer="ste_sign", kernel_quantizer="ste_sign", kernel_constraint="weight_clip", use_bias=False)
-
-
-def quicknet_like() -> keras.Model:
-    x = keras.Input((224, 224, 3))
-    y = keras.layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(x)
-    y = keras.layers.BatchNormalization()(y)
-    y = keras.layers.ReLU()(y)
-    y = keras.layers.DepthwiseConv2D(3, strides=2, padding="same", use_bias=False)(y)
-    y = keras.layers.BatchNormalization()(y)
-    y = keras.layers.Conv2D(64, 1, use_bias=False)(y)
-    y = keras.layers.BatchNormalization()(y)
-    for section, filters in enumerate((64, 128, 256, 512)):
-        if section:
-            y = keras.layers.ReLU()(y)
-            y = keras.layers.MaxPool2D(2)(y)
-            y = keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False)(y)
-            y = keras.layers.BatchNormalization()(y)
-            y = keras.layers.Conv2D(filters, 1, use_bias=False)(y)
-            y = keras.layers.BatchNormalization()(y)
-        for _ in range(4):
-            z = lq.QuantConv2D(filters, 3, padding="same", pad_values=1.0, activation="relu", **BINARY)(y)
-            z = keras.layers.BatchNormalization()(z)
-            y = keras.layers.Add()([y, z])
-    y = keras.layers.ReLU()(y)
-    y = keras.layers.GlobalAveragePooling2D()(y)
-    y = keras.layers.Dense(1000)(y)
-    return keras.Model(x, keras.layers.Softmax()(y), name="quicknet_like")
 
 
 def binarynet_cifar() -> keras.Model:
@@ -92,7 +63,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     rows = []
-    for build, size_target in ((quicknet_like, 4.35e6), (binarynet_cifar, 1.5e6)):
+    for build, size_target in ((lc.zoo.QuickNet, 4.35e6), (binarynet_cifar, 1.5e6)):
         model = build()
         float_bytes = tf.lite.TFLiteConverter.from_keras_model(model).convert()
         total = _median_seconds(lambda model=model: lc.convert_keras_model(model), args.runs)

@@ -219,7 +219,8 @@ class Interpreter:
         return outputs[0] if len(outputs) == 1 else outputs
 
     def op_timings(self) -> list[dict[str, Any]]:
-        """Time spent in each custom node since the last reset (name, node_index, total_us, count)."""
+        """Time since the last reset in each custom node, and in each run of builtin nodes between
+        two custom nodes (name empty): name, first_node, last_node, total_us, count."""
         return self._runner.op_timings()
 
     def reset_op_timings(self) -> None:

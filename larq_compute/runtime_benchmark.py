@@ -8,8 +8,10 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from ai_edge_litert import schema_py_generated as schema
 
 from larq_compute.interpreter import Interpreter
+from larq_compute.runtime_prepare import read_model
 
 
 @dataclass
@@ -19,8 +21,9 @@ class BenchmarkResult:
     latencies_ms: list[float]
     peak_rss_mib: float
     load_rss_mib: float
-    # (node index, op name, ms per invoke); "builtin ops + LiteRT" is the rest of each invoke.
-    op_ms: list[tuple[int, str, float]] = field(default_factory=list)
+    # (first node, last node, op name(s), ms per invoke, custom): each custom node, and each run
+    # of builtin nodes between two custom nodes; "LiteRT (rest)" is what remains of an invoke.
+    op_ms: list[tuple[int, int, str, float, bool]] = field(default_factory=list)
 
     @property
     def median_ms(self) -> float:
@@ -40,16 +43,47 @@ class BenchmarkResult:
             f"latency ms: median {self.median_ms:.3f}  min {self.min_ms:.3f}  p90 {self.p90_ms:.3f}",
             f"peak memory (process RSS): {self.peak_rss_mib:.1f} MiB "
             f"(+{self.load_rss_mib:.1f} MiB for loading and running the model)",
-            "time per op (ms per invoke, share of the mean invoke):",
+            "",
         ]
         mean = float(np.mean(self.latencies_ms))
-        custom = sum(ms for _, _, ms in self.op_ms)
-        rows = sorted(self.op_ms, key=lambda row: -row[2])
-        rows.append((-1, "builtin ops + LiteRT", mean - custom))
-        for node, name, ms in rows:
-            node_text = "-" if node < 0 else str(node)
-            lines.append(f"  {node_text:>5} {name:<22} {ms:9.3f} {100 * ms / mean:6.1f}%")
+        timed = sum(row[3] for row in self.op_ms)
+        rows = sorted(self.op_ms, key=lambda row: -row[3])
+        rows.append((-1, -1, "LiteRT (rest of the invoke)", mean - timed, False))
+        lines[-1:] = [f"  {'nodes':>9}  {'op':<44} {'ms':>9} {'share':>6}"]
+        for first, last, name, ms, _ in rows:
+            nodes = "-" if first < 0 else (str(first) if first == last else f"{first}-{last}")
+            lines.append(f"  {nodes:>9}  {name:<44.44} {ms:9.3f} {100 * ms / mean:5.1f}%")
+        lines.insert(3, "time per op (ms per invoke; builtin ops between two custom ops together):")
         return "\n".join(lines)
+
+    @property
+    def custom_ops(self) -> int:
+        return sum(1 for row in self.op_ms if row[4])
+
+
+def builtin_op_names(model: bytes) -> list[str]:
+    """Op name of every operator of the main subgraph (custom ops by their custom code)."""
+    parsed = read_model(model)
+    by_code = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    names = []
+    for op in parsed.subgraphs[0].operators or []:
+        code = parsed.operatorCodes[op.opcodeIndex]
+        builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+        custom = code.customCode.decode() if code.customCode else None
+        names.append(custom if builtin == schema.BuiltinOperator.CUSTOM and custom else
+                     by_code.get(builtin, str(builtin)))
+    return names
+
+
+def _summarize(names: list[str]) -> str:
+    """"CONV_2D, ADD x3" for a run of builtin op names."""
+    groups: list[list] = []
+    for name in names:
+        if groups and groups[-1][0] == name:
+            groups[-1][1] += 1
+        else:
+            groups.append([name, 1])
+    return ", ".join(name if count == 1 else f"{name} x{count}" for name, count in groups)
 
 
 def _peak_rss_mib() -> float:
@@ -82,8 +116,12 @@ def benchmark(model: bytes, threads: int = 1, runs: int = 50, warmup: int = 5) -
         start = time.perf_counter()
         interpreter.predict(inputs)
         latencies.append((time.perf_counter() - start) * 1e3)
-    op_ms = [(t["node_index"], t["name"], t["total_us"] / 1e3 / runs)
-             for t in interpreter.op_timings()]
+    names = builtin_op_names(model)
+    op_ms = []
+    for t in interpreter.op_timings():
+        first, last = t["first_node"], t["last_node"]
+        name = t["name"] or _summarize(names[first : last + 1])
+        op_ms.append((first, last, name, t["total_us"] / 1e3 / runs, bool(t["name"])))
     peak = _peak_rss_mib()
     return BenchmarkResult(threads, runs, latencies, peak, peak - before, op_ms)
 

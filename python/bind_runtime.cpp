@@ -119,7 +119,8 @@ void BindRuntime(py::module_& m) {
              for (const auto& t : r.OpTimings()) {
                py::dict d;
                d["name"] = t.name;
-               d["node_index"] = t.node_index;
+               d["first_node"] = t.first_node;
+               d["last_node"] = t.last_node;
                d["total_us"] = t.total_us;
                d["count"] = t.count;
                result.append(d);

@@ -16,6 +16,6 @@ scripts/arm64_fetch_litert.sh >/dev/null
 scripts/arm64_qemu_plugin.sh >/dev/null
 
 status=0
-LC_REQUIRE_ARM64=1 .venv/bin/python -m pytest tests/arm64 -m "slow or not slow" -q || status=$?
+LC_REQUIRE_ARM64=1 .venv/bin/python -m pytest tests/arm64 -m "slow or not slow" -q --durations=5 || status=$?
 bazel shutdown >/dev/null 2>&1 || true
 exit "$status"

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from larq_compute.runtime_prepare import make_runtime_compatible
+
 from .flatbuffer import export_model, import_model
 from .ir import Model
 from .passes import PIPELINE
@@ -30,10 +32,6 @@ class ConvertedModel(bytes):
 def optimize(model: Model) -> int:
     """Run every pass over every graph of ``model`` in place; returns the number of rewrites."""
     return sum(rewrite_to_fixed_point(graph, PIPELINE) for graph in model.graphs)
-
-
-def _prepare_for_runtime(flatbuffer: bytes) -> bytes:
-    return flatbuffer
 
 
 def _kernel_layers(keras_model: Any) -> list[tuple[str, np.ndarray]]:
@@ -82,6 +80,9 @@ def convert_flatbuffer(
 ) -> ConvertedModel:
     """Rewrite a float ``.tflite`` from the stock converter into one with binary ops.
 
+    The result has 64-byte aligned buffers and no absent op inputs, as the runtime needs
+    (``larq_compute.runtime_prepare.make_runtime_compatible``).
+
     ``keras_model``, when given, is the model it was converted from; the report then names
     layers after it.
     """
@@ -89,7 +90,7 @@ def convert_flatbuffer(
     if keras_model is not None:
         _name_layers(model, keras_model)
     optimize(model)
-    converted = ConvertedModel(_prepare_for_runtime(export_model(model)))
+    converted = ConvertedModel(make_runtime_compatible(export_model(model)))
     converted.ir = model
     converted.report = build_report(model.main, len(float_model), len(converted))
     if warn:

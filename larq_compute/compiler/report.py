@@ -79,10 +79,7 @@ def _describe_binary(op: Op) -> str:
     if op.type == BCONV2D:
         shape = op.inputs[1].shape
         padding = "valid" if o["padding"] == schema.Padding.VALID else ("one-padded" if o["pad_values"] else "zero-padded")
-        if op.inputs[1].tensor_type == schema.TensorType.INT32:  # bit-packed filter
-            groups = packed_depth(o["channels_in"]) // shape[3]
-        else:
-            groups = o["channels_in"] // shape[3]
+        groups = packed_depth(o["channels_in"]) // shape[3]
         extra = f", groups {groups}" if groups > 1 else ""
         dil = o["dilation_height_factor"], o["dilation_width_factor"]
         extra += f", dilation {dil[0]}x{dil[1]}" if dil != (1, 1) else ""
@@ -108,11 +105,14 @@ def _why_float(op: Op) -> tuple[str, bool]:
     x = op.inputs[0]
     pad = producer(x, "PAD", "PADV2")
     input_binary = binary_input(x) is not None or (pad is not None and binary_input(pad.inputs[0]) is not None)
-    weights = constant(op.inputs[1])
-    weights_binary = weights is not None and not isinstance(split_binary_weights(weights), str)
-    if not input_binary and weights_binary and producer(x, "SIGN") is not None:
-        reason = "input is a plain sign(x) (maps 0 to 0), not a binary quantizer"
-    return reason, input_binary or weights_binary
+    if not input_binary:
+        reason = "input is not binarized (no binary quantizer in front)"
+        weights = constant(op.inputs[1])
+        if producer(x, "SIGN") is not None and weights is not None and not isinstance(split_binary_weights(weights), str):
+            return "input is a plain sign(x) (maps 0 to 0), not a binary quantizer", True
+    # A layer with a binarized input that stays float is worth a warning; a float-input layer
+    # (with or without binary weights, e.g. a first layer) is float by design.
+    return reason, input_binary
 
 
 def build_report(graph: Graph, float_bytes: int, converted_bytes: int) -> ConversionReport:

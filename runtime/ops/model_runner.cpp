@@ -59,6 +59,7 @@ struct CustomNode {
   std::string error;  // first error of the current invoke / shape inference
   double total_us = 0;
   std::int64_t count = 0;
+  double builtin_before_us = 0;  // since the previous custom node returned (or the run began)
   std::vector<ops::TensorView> inputs, outputs;  // reused by Run, never reallocated per invoke
 
   std::string Describe() const {
@@ -77,6 +78,12 @@ struct ModelRunner::Impl {
   std::unique_ptr<ThreadPool> pool;
   std::vector<std::unique_ptr<CustomNode>> nodes;
   std::mutex invoke_mutex;
+  int num_ops = 0;
+  // Custom nodes run in order on the invoking thread, so the time between one returning and the
+  // next starting is the builtin ops between them (LiteRT's own profiler is unusable, see docs).
+  std::chrono::steady_clock::time_point segment_start;
+  double builtin_tail_us = 0;  // after the last custom node
+  std::string shape_error;     // why the last resize failed; empty when the shapes are valid
 
   ~Impl() {
     if (compiled) api->LiteRtDestroyCompiledModel(compiled);
@@ -150,6 +157,8 @@ LiteRtStatus NodeRun(void* user_data, std::size_t num_inputs, const LiteRtTensor
   auto* node = static_cast<CustomNode*>(user_data);
   if (!node->error.empty()) return kLiteRtStatusErrorRuntimeFailure;  // shape inference failed
   const auto start = std::chrono::steady_clock::now();
+  node->builtin_before_us +=
+      std::chrono::duration<double, std::micro>(start - node->impl->segment_start).count();
   const LiteRtApi& api = *node->impl->api;
   node->inputs.resize(num_inputs);
   node->outputs.resize(num_outputs);
@@ -177,9 +186,10 @@ LiteRtStatus NodeRun(void* user_data, std::size_t num_inputs, const LiteRtTensor
     if (node->error.empty()) node->error = error;
     return kLiteRtStatusErrorRuntimeFailure;
   }
-  node->total_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
-                                                              start).count();
+  const auto end = std::chrono::steady_clock::now();
+  node->total_us += std::chrono::duration<double, std::micro>(end - start).count();
   node->count += 1;
+  node->impl->segment_start = end;
   return kLiteRtStatusOk;
 }
 
@@ -326,6 +336,7 @@ std::unique_ptr<ModelRunner> ModelRunner::Create(const void* model_data, std::si
   // registration, so every node needs its own custom code).
   LiteRtParamIndex num_ops = 0;
   api.LiteRtGetNumSubgraphOps(subgraph, &num_ops);
+  impl.num_ops = static_cast<int>(num_ops);
   std::map<std::string, int> code_owner;
   for (LiteRtParamIndex op_index = 0; op_index < num_ops; ++op_index) {
     LiteRtOp op = nullptr;
@@ -502,13 +513,14 @@ bool ModelRunner::RefreshOutputs(std::string* error) {
   std::vector<LiteRtLayout> layouts(outputs_.size());
   const LiteRtStatus status = api.LiteRtGetCompiledModelOutputTensorLayouts(
       impl_->compiled, 0, layouts.size(), layouts.data(), /*update_allocation=*/true);
-  const std::string node_error = impl_->TakeNodeError();
+  std::string node_error = impl_->TakeNodeError();
+  if (node_error.empty() && status != kLiteRtStatusOk) {
+    node_error = "LiteRT could not compute the output shapes: " + StatusText(status);
+  }
+  // Until a resize succeeds, running would hand kernels shapes they rejected.
+  impl_->shape_error = node_error;
   if (!node_error.empty()) {
     *error = node_error;
-    return false;
-  }
-  if (status != kLiteRtStatusOk) {
-    *error = "LiteRT could not compute the output shapes: " + StatusText(status);
     return false;
   }
   // Shapes computed from tensor values (e.g. SHAPE -> RESHAPE of a Flatten) are known only after
@@ -587,12 +599,20 @@ bool ModelRunner::ResizeInput(int index, const std::vector<int>& shape, std::str
 
 bool ModelRunner::Invoke(std::string* error) {
   std::lock_guard<std::mutex> lock(impl_->invoke_mutex);
+  if (!impl_->shape_error.empty()) {
+    *error = "the inputs' current shapes were rejected (resize them again): " + impl_->shape_error;
+    return false;
+  }
   const LiteRtApi& api = *impl_->api;
   std::vector<LiteRtTensorBuffer> in(inputs_.size()), out(outputs_.size());
   for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<LiteRtTensorBuffer>(inputs_[i].buffer);
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<LiteRtTensorBuffer>(outputs_[i].buffer);
+  impl_->segment_start = std::chrono::steady_clock::now();
   const LiteRtStatus status =
       api.LiteRtRunCompiledModel(impl_->compiled, 0, in.size(), in.data(), out.size(), out.data());
+  impl_->builtin_tail_us += std::chrono::duration<double, std::micro>(
+                                std::chrono::steady_clock::now() - impl_->segment_start)
+                                .count();
   // LiteRT drops the status of a custom op's Run, so our nodes' error flags come first.
   const std::string node_error = impl_->TakeNodeError();
   if (!node_error.empty()) {
@@ -613,27 +633,34 @@ bool ModelRunner::Invoke(std::string* error) {
     return false;
   }
   return ReadOutputShapes(error);
-  return true;
 }
 
 std::vector<OpTiming> ModelRunner::OpTimings() const {
   std::vector<OpTiming> result;
+  int next = 0;  // first node after the previous custom node
+  std::int64_t invokes = 0;
   for (const auto& node : impl_->nodes) {
-    OpTiming t;
-    t.name = node->info.op_name;
-    t.node_index = node->info.node_index;
-    t.total_us = node->total_us;
-    t.count = node->count;
-    result.push_back(t);
+    invokes = std::max(invokes, node->count);
+    if (node->info.node_index > next) {
+      result.push_back({"", next, node->info.node_index - 1, node->builtin_before_us, node->count});
+    }
+    result.push_back(
+        {node->info.op_name, node->info.node_index, node->info.node_index, node->total_us,
+         node->count});
+    next = node->info.node_index + 1;
+  }
+  if (next < impl_->num_ops) {
+    result.push_back({"", next, impl_->num_ops - 1, impl_->builtin_tail_us, invokes});
   }
   return result;
 }
 
 void ModelRunner::ResetOpTimings() {
   for (auto& node : impl_->nodes) {
-    node->total_us = 0;
+    node->total_us = node->builtin_before_us = 0;
     node->count = 0;
   }
+  impl_->builtin_tail_us = 0;
 }
 
 }  // namespace lc::runtime

@@ -35,10 +35,11 @@ struct TensorDetails {
 };
 
 struct OpTiming {
-  std::string name;     // op name ("LceBconv2d", ...)
-  int node_index = -1;  // operator index in the subgraph
+  std::string name;      // custom op name ("LceBconv2d", ...); empty: the builtin ops of the range
+  int first_node = -1;   // operator indices in the subgraph: one custom node, or the builtin
+  int last_node = -1;    // nodes between two custom nodes
   double total_us = 0;
-  std::int64_t count = 0;
+  std::int64_t count = 0;  // invokes timed
 };
 
 class ModelRunner {
@@ -66,9 +67,9 @@ class ModelRunner {
   // Runs the model once. Errors of our kernels (which LiteRT would drop) are reported here.
   bool Invoke(std::string* error);
 
-  // Time spent in each custom node since the last reset, in node order. (LiteRT 2.3.0's C
-  // profiler hands out C++-typed events whose layout it does not publish, so builtin ops are
-  // timed together: invoke time minus these; see docs/runtime.md.)
+  // Time spent since the last reset in each custom node and in each run of builtin nodes between
+  // them, in node order. (LiteRT 2.3.0's C profiler hands out C++-typed events whose layout it
+  // does not publish, so consecutive builtin ops are timed together; see docs/runtime.md.)
   std::vector<OpTiming> OpTimings() const;
   void ResetOpTimings();
 

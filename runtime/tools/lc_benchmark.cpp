@@ -114,16 +114,20 @@ int main(int argc, char** argv) {
               options.num_threads, runs, warmup);
   std::printf("latency ms: median %.3f  min %.3f  p90 %.3f\n", median, sorted.front(), p90);
   std::printf("peak memory (RSS): %.1f MiB\n", PeakRssMiB());
-  std::printf("%-6s %-22s %12s %8s\n", "node", "op", "ms/invoke", "share");
-  double custom_ms = 0;
+  std::printf("%-9s %-22s %12s %8s\n", "nodes", "op", "ms/invoke", "share");
+  double timed_ms = 0;
   for (const auto& t : runner->OpTimings()) {
-    const double per_invoke = t.count ? t.total_us / 1000.0 / runs : 0.0;
-    custom_ms += per_invoke;
-    std::printf("%-6d %-22s %12.3f %7.1f%%\n", t.node_index, t.name.c_str(), per_invoke,
+    const double per_invoke = t.total_us / 1000.0 / runs;
+    timed_ms += per_invoke;
+    const std::string nodes = t.first_node == t.last_node
+                                  ? std::to_string(t.first_node)
+                                  : std::to_string(t.first_node) + "-" + std::to_string(t.last_node);
+    std::printf("%-9s %-22s %12.3f %7.1f%%\n", nodes.c_str(),
+                t.name.empty() ? "(builtin ops)" : t.name.c_str(), per_invoke,
                 100.0 * per_invoke * runs / total_ms);
   }
-  const double rest = total_ms / runs - custom_ms;
-  std::printf("%-6s %-22s %12.3f %7.1f%%\n", "-", "builtin ops + LiteRT", rest,
+  const double rest = total_ms / runs - timed_ms;
+  std::printf("%-9s %-22s %12.3f %7.1f%%\n", "-", "LiteRT (rest)", rest,
               100.0 * rest * runs / total_ms);
   return 0;
 }

@@ -68,7 +68,7 @@ def residual_model() -> keras.Model:
     z = lq.QuantConv2D(64, 3, padding="valid", dilation_rate=2, **BINARY)(y)
     z = lq.QuantConv2D(64, 1, groups=2, **BINARY)(z)
     z = batch_norm()(z)
-    z = lq.QuantConv2D(32, 3, groups=4, padding="same", pad_values=1.0, **BINARY)(z)
+    z = lq.QuantConv2D(32, 3, groups=2, padding="same", pad_values=1.0, **BINARY)(z)
     return keras.Model(x, z, name="residual")
 
 

@@ -94,6 +94,27 @@ def max_pool(x, size, stride, padding):
     return out
 
 
+def average_pool(x, size, stride, padding):
+    """Mean over in-bounds taps (TFLite's SAME average pool ignores padding)."""
+    ones = np.ones(x.shape[:3] + (1,), dtype=np.float64)
+    if padding == _SAME:
+        ph = same_pads(x.shape[1], size[0], stride[0], 1)
+        pw = same_pads(x.shape[2], size[1], stride[1], 1)
+        x = np.pad(x, [(0, 0), ph, pw, (0, 0)])
+        ones = np.pad(ones, [(0, 0), ph, pw, (0, 0)])
+    out_h = (x.shape[1] - size[0]) // stride[0] + 1
+    out_w = (x.shape[2] - size[1]) // stride[1] + 1
+    total = np.zeros((x.shape[0], out_h, out_w, x.shape[3]))
+    count = np.zeros((x.shape[0], out_h, out_w, 1))
+    for i in range(size[0]):
+        for j in range(size[1]):
+            window = (slice(None), slice(i, i + (out_h - 1) * stride[0] + 1, stride[0]),
+                      slice(j, j + (out_w - 1) * stride[1] + 1, stride[1]))
+            total += x[window]
+            count += ones[window]
+    return (total / count).astype(np.float32)
+
+
 # -- binary ops ------------------------------------------------------------------------------------
 def _binary_output(op: Op, conv: np.ndarray, taps: int, inputs: list) -> np.ndarray:
     """conv: exact integer Σ x·w per output; returns float or bit-packed output."""
@@ -167,6 +188,14 @@ def _builtin(op: Op, v: list):
         if len(v) > 2 and v[2] is not None:
             y = y + v[2]
         return _fused(op, y.astype(np.float32))
+    if t == "DEPTHWISE_CONV_2D":  # filter [1, H, W, C*M]: as a conv with C groups
+        w = v[1].transpose(3, 1, 2, 0)  # [C*M, H, W, 1]
+        y = conv2d(v[0], w, (o.strideH, o.strideW), (o.dilationHFactor, o.dilationWFactor), o.padding)
+        if len(v) > 2 and v[2] is not None:
+            y = y + v[2]
+        return _fused(op, y.astype(np.float32))
+    if t == "AVERAGE_POOL_2D":
+        return _fused(op, average_pool(v[0], (o.filterHeight, o.filterWidth), (o.strideH, o.strideW), o.padding))
     if t == "FULLY_CONNECTED":
         y = v[0].reshape(-1, v[1].shape[1]).astype(np.float64) @ v[1].T.astype(np.float64)
         if len(v) > 2 and v[2] is not None:
@@ -191,6 +220,10 @@ def _builtin(op: Op, v: list):
     if t == "SOFTMAX":
         e = np.exp(o.beta * (v[0] - v[0].max(axis=-1, keepdims=True)))
         return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+    if t == "LOGISTIC":
+        return (1.0 / (1.0 + np.exp(-v[0].astype(np.float64)))).astype(np.float32)
+    if t == "PRELU":
+        return np.where(v[0] >= 0, v[0], v[0] * v[1]).astype(np.float32)
     if t == "RELU":
         return np.maximum(v[0], 0)
     if t == "GREATER_EQUAL":

@@ -1,7 +1,7 @@
 """End to end: Keras BNN → convert_keras_model → outputs equal the Keras model's.
 
-Converted graphs run in the numpy evaluator (binary ops from docs/op-format.md); once the
-native runtime is available, also in larq_compute.Interpreter.
+Converted graphs run in the numpy evaluator (binary ops from docs/op-format.md) and in
+larq_compute.Interpreter (LiteRT with the native kernels).
 """
 
 import warnings
@@ -35,6 +35,14 @@ def test_outputs_equal_keras(converted):
     expected = np.asarray(model(x))
     got = evaluate(result.ir.main, x)[0]
     np.testing.assert_allclose(got, expected, atol=1e-3, rtol=1e-4)
+
+
+def test_runtime_outputs_equal_keras(converted):
+    """The same through the native runtime (LiteRT with our kernels), batch resized to 3."""
+    model, result = converted
+    x = RNG.standard_normal((3, *models.input_shape(model))).astype(np.float32)
+    expected = np.asarray(model(x))
+    np.testing.assert_allclose(lc.Interpreter(result).predict(x), expected, atol=1e-3, rtol=1e-4)
 
 
 def test_every_binary_layer_is_one_binary_op(converted):

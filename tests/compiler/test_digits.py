@@ -45,6 +45,7 @@ def test_converted_digits_model_matches_keras(digits_model):
     expected = model.predict(x, verbose=0)
     got = evaluate(converted.ir.main, x)[0]
     np.testing.assert_allclose(got, expected, atol=1e-3)
+    np.testing.assert_allclose(lc.Interpreter(converted).predict(x), expected, atol=1e-3)
     keras_accuracy = np.mean(expected.argmax(1) == y)
     assert keras_accuracy > 0.8  # it learned something, so the comparison is not between noise
     assert np.mean(got.argmax(1) == expected.argmax(1)) > 0.995

@@ -16,6 +16,7 @@ from larq_compute.compiler.passes import (
     cleanup,
     fold_affine,
     quantizers,
+    static_flatten,
 )
 from larq_compute.compiler.patterns import rewrite_to_fixed_point
 
@@ -135,18 +136,22 @@ def test_real_valued_filter_stays_float_with_reason():
     assert bconv2d.match(conv).startswith("weights are not binary: output channel 0 has")
 
 
-def test_grouped_conv_packs_only_multiples_of_32():
+def test_grouped_conv_needs_multiples_of_32_channels_per_group():
     b = Builder(1, 4, 4, 64)
     q = b.ste_sign(b.x)
-    wide = b.conv(q, binary_filter(8, 1, 1, 32))  # 2 groups of 32: bit-packed filter
-    narrow = b.conv(q, binary_filter(8, 1, 1, 16))  # 4 groups of 16: float ±1 filter
+    wide = b.conv(q, binary_filter(8, 1, 1, 32, scale=np.ones(8)))  # 2 groups of 32: binary
+    narrow = b.conv(q, binary_filter(8, 1, 1, 16, scale=np.ones(8)))  # 4 groups of 16: stays float
     graph = b.output(wide, narrow)
     check(graph, PIPELINE, str(graph), """
-        graph main(%0: f32[1,4,4,64]) -> (%2, %3)
+        graph main(%0: f32[1,4,4,64]) -> (%3, %4)
           %1: i32[1,4,4,2] = LceQuantize(%0)
-          %2: f32[1,4,4,8] = LceBconv2d(%1, const i32[8,1,1,1], const f32[8], const f32[8]) channels_in=64 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
-          %3: f32[1,4,4,8] = LceBconv2d(%1, const f32[8,1,1,16], const f32[8], const f32[8]) channels_in=64 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
+          %2: f32[1,4,4,64] = LceDequantize(%1)
+          %3: f32[1,4,4,8] = LceBconv2d(%1, const i32[8,1,1,1], const f32[8], const f32[8]) channels_in=64 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
+          %4: f32[1,4,4,8] = CONV_2D(%2, const f32[8,1,1,16], const f32[8]) padding=VALID strideH=1 strideW=1
     """)
+    assert bconv2d.match(graph.ops[-1]) == (
+        "grouped with 16 channels per group; binary grouped convolutions need a multiple of 32"
+    )
 
 
 def test_mul_add_after_binary_conv_fold_into_multiplier_and_bias():
@@ -267,3 +272,31 @@ def test_thresholds_match_quantized_float_output_for_every_popcount():
     oriented_p = np.where(flip[:, None], taps - p[None, :], p[None, :])
     np.testing.assert_array_equal(oriented_p > threshold[:, None], expected)
     assert flip.tolist() == [False, True, False, False, False, True, False, False]
+
+
+def test_dynamic_batch_flatten_gets_a_constant_shape():
+    from ai_edge_litert import schema_py_generated as schema
+
+    i32 = schema.TensorType.INT32
+    b = Builder(2, 3, 3, 4)
+    shape_options = schema.ShapeOptionsT()
+    shape_options.outType = i32
+    shape = b._op("SHAPE", [b.x], (4,), shape_options, tensor_type=i32)
+    begin, end, strides = (b.graph.constant(np.int32([v]), "i") for v in (0, 1, 1))
+    slice_options = schema.StridedSliceOptionsT()
+    slice_options.shrinkAxisMask = 1
+    batch = b._op("STRIDED_SLICE", [shape, begin, end, strides], (), slice_options, tensor_type=i32)
+    pack_options = schema.PackOptionsT()
+    pack_options.valuesCount = 2
+    target = b._op("PACK", [batch, b.graph.constant(np.int32(36), "c")], (2,), pack_options, tensor_type=i32)
+    graph = b.output(b._op("RESHAPE", [b.x, target], (2, 36)))
+    check(graph, [static_flatten.rewrite], """
+        graph main(%0: f32[2,3,3,4]) -> (%4)
+          %1: i32[4] = SHAPE(%0) outType=2
+          %2: i32[] = STRIDED_SLICE(%1, i32[1](0), i32[1](1), i32[1](1)) shrinkAxisMask=1
+          %3: i32[2] = PACK(%2, i32(36)) valuesCount=2
+          %4: f32[2,36] = RESHAPE(%0, %3)
+    """, """
+        graph main(%0: f32[2,3,3,4]) -> (%1)
+          %1: f32[2,36] = RESHAPE(%0, i32[2](-1,36))
+    """)

@@ -10,7 +10,7 @@ from op_models import bconv2d_model, bconv2d_options, quantize_model
 from support import numpy_reference as ref
 
 from larq_compute import Interpreter
-from larq_compute.interpreter import InvalidModelError, UnsupportedOpError
+from larq_compute.interpreter import InvalidModelError, KernelError, UnsupportedOpError
 from larq_compute.runtime_model_builder import ModelBuilder
 
 
@@ -150,3 +150,14 @@ def test_constant_shape_larger_than_its_buffer_is_refused():
     filter_tensor.shape = [400000, 3, 3, 1]
     with pytest.raises(InvalidModelError, match=r"'filter'\) of shape \[400000, 3, 3, 1\] needs"):
         Interpreter(write_model(parsed))
+
+
+def test_invoke_after_a_rejected_resize_is_refused():
+    model = bconv2d_model([1, 5, 5, 32], ref.random_signs(np.random.default_rng(0), (4, 3, 3, 32)),
+                          bconv2d_options(32), "float", multiplier=np.ones(4, np.float32),
+                          bias=np.zeros(4, np.float32))
+    interpreter = Interpreter(model)
+    with pytest.raises(ValueError, match="smaller than"):
+        interpreter.predict(np.zeros((1, 2, 2, 1), np.int32))
+    with pytest.raises(KernelError, match="rejected.*smaller than"):
+        interpreter.invoke()

@@ -17,11 +17,13 @@ from . import (
     dilated_conv,
     fold_affine,
     quantizers,
+    static_flatten,
 )
 
 PIPELINE: tuple[Pattern, ...] = (
     cleanup.remove_dead_op,
     dilated_conv.rewrite,
+    static_flatten.rewrite,
     quantizers.rewrite,
     cleanup.rewrite,
     bmaxpool.swap_affine_before_pool,

@@ -7,9 +7,8 @@ binary op gets ``post_activation_multiplier = s``, ``post_activation_bias = bias
 conv's fused ReLU/ReLU6 as ``output_activation_function`` (applied after the multiplier, as the
 float conv did; LCE's ``fused_activation_function`` would act on the raw count instead).
 
-Filters are stored bit-packed OHWI. A grouped filter whose per-group depth is not a multiple of
-32 cannot be bit-packed per the op contract; it is stored as a float ±1 filter, which the
-contract also accepts.
+Filters are stored bit-packed OHWI. A grouped filter must have a multiple of 32 channels per group
+(the op contract's rule for bit-packed grouped filters); other groupings stay float.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ class _Match:
     padding: int
     pad_values: int
     weights: BinaryWeights
-    groups: int
     bias: np.ndarray
 
 
@@ -109,19 +107,16 @@ def match(conv: Op) -> _Match | str:
     channels_in = x.shape[-1]  # the ±1 float tensor has the real channel count
     if channels_in % weights.shape[3]:
         return f"filter depth {weights.shape[3]} does not divide the {channels_in} input channels"
+    if channels_in != weights.shape[3] and weights.shape[3] % BITS_PER_WORD:
+        return (
+            f"grouped with {weights.shape[3]} channels per group; binary grouped convolutions "
+            f"need a multiple of {BITS_PER_WORD}"
+        )
     bias = constant(conv.input(2))
     if conv.input(2) is not None and bias is None:
         return "bias is not a constant"
     bias = np.zeros(weights.shape[0], np.float32) if bias is None else bias.astype(np.float32)
-    return _Match(packed, padding, pad_values, binary, channels_in // weights.shape[3], bias)
-
-
-def binary_filter(graph: Graph, binary: BinaryWeights, groups: int, name: str) -> Tensor:
-    """The filter as the op contract stores it: bit-packed, or ±1 float when grouped oddly."""
-    depth = binary.negative.shape[-1]
-    if groups > 1 and depth % BITS_PER_WORD:
-        return graph.constant(np.where(binary.negative, -1.0, 1.0).astype(np.float32), name)
-    return graph.constant(pack_bits(binary.negative), name)
+    return _Match(packed, padding, pad_values, binary, bias)
 
 
 def rewrite(graph: Graph, op: Op) -> bool:
@@ -132,7 +127,7 @@ def rewrite(graph: Graph, op: Op) -> bool:
     name = op.origin
     inputs = [
         found.packed_input,
-        binary_filter(graph, found.weights, found.groups, f"{name}/binary_filter"),
+        graph.constant(pack_bits(found.weights.negative), f"{name}/binary_filter"),
         graph.constant(found.weights.magnitude, f"{name}/post_activation_multiplier"),
         graph.constant(found.bias, f"{name}/post_activation_bias"),
     ]

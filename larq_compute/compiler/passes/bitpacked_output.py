@@ -32,12 +32,15 @@ def taps_per_output(op: Op) -> int:
     """K: the number of ±1 products summed per output value."""
     if op.type == BCONV2D:
         filter_shape = op.inputs[1].shape
-        depth = filter_shape[3]
-        if op.inputs[1].tensor_type == schema.TensorType.INT32:  # bit-packed filter
-            groups = packed_depth(op.options["channels_in"]) // depth
-            depth = op.options["channels_in"] // groups
-        return filter_shape[1] * filter_shape[2] * depth
+        return filter_shape[1] * filter_shape[2] * _channels_per_group(op)
     return op.options["channels_in"]
+
+
+def _channels_per_group(op: Op) -> int:
+    channels = op.options["channels_in"]
+    if op.type == BCONV2D:
+        channels //= packed_depth(channels) // op.inputs[1].shape[3]  # groups
+    return channels
 
 
 def thresholds(op: Op) -> tuple[np.ndarray, np.ndarray]:
@@ -63,19 +66,9 @@ def thresholds(op: Op) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _flip_filter(graph: Graph, op: Op, flip: np.ndarray) -> object:
-    filter_tensor = op.inputs[1]
-    data = filter_tensor.data
-    if filter_tensor.tensor_type != schema.TensorType.INT32:  # float ±1 filter
-        flipped = np.where(flip.reshape(-1, *([1] * (data.ndim - 1))), -data, data)
-    else:
-        channels = op.options["channels_in"]
-        if op.type == BCONV2D:
-            groups = packed_depth(channels) // data.shape[-1]
-            channels //= groups
-        per_channel = unpack_bits(data, channels)
-        flip_shape = flip.reshape(-1, *([1] * (per_channel.ndim - 1)))
-        flipped = pack_bits(per_channel ^ flip_shape)
-    return graph.constant(flipped.astype(data.dtype), f"{op.origin}/binary_filter")
+    negative = unpack_bits(op.inputs[1].data, _channels_per_group(op))
+    flipped = negative ^ flip.reshape(-1, *([1] * (negative.ndim - 1)))
+    return graph.constant(pack_bits(flipped), f"{op.origin}/binary_filter")
 
 
 def rewrite(graph: Graph, op: Op) -> bool:
@@ -88,8 +81,8 @@ def rewrite(graph: Graph, op: Op) -> bool:
         return False
     if op.type == BCONV2D and op.options["padding"] == schema.Padding.SAME and op.options["pad_values"] != 1:
         return False  # zero padding: K varies with the position
-    if op.inputs[2].data is None or op.inputs[3].data is None:
-        return False
+    if op.inputs[1].tensor_type != schema.TensorType.INT32 or op.inputs[2].data is None or op.inputs[3].data is None:
+        return False  # float filter (older files) or non-constant multiplier/bias
     threshold, flip = thresholds(op)
     filter_tensor = _flip_filter(graph, op, flip) if flip.any() else op.inputs[1]
     packed = graph.tensor(f"{op.origin}/bitpacked", (*y.shape[:-1], packed_depth(y.shape[-1])),

@@ -1,0 +1,69 @@
+"""Property: hypothesis builds random small BNNs; every one converts and matches Keras (slow)."""
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import larq_compute as lc
+from larq_compute import layers as lq
+
+from .models import BINARY, batch_norm
+from .numpy_eval import evaluate
+
+conv_block = st.fixed_dictionaries({
+    "filters": st.sampled_from([8, 32, 40, 64]),
+    "kernel": st.integers(1, 3),
+    "stride": st.integers(1, 2),
+    "padding": st.sampled_from(["same", "valid", "one"]),
+    "bn": st.booleans(),
+    "relu": st.booleans(),
+    "pool": st.sampled_from([None, (2, 2, "valid"), (3, 2, "same"), (2, 1, "same")]),
+})
+
+
+def _build(blocks, dense_units, seed):
+    keras.utils.set_random_seed(seed)
+    x = keras.Input((9, 9, 3))
+    y = x
+    for block in blocks:
+        padding = "same" if block["padding"] == "one" else block["padding"]
+        if padding == "valid" and y.shape[1] < block["kernel"]:
+            padding = "same"
+        y = lq.QuantConv2D(block["filters"], block["kernel"], strides=block["stride"], padding=padding,
+                           pad_values=1.0 if block["padding"] == "one" else 0.0, **BINARY)(y)
+        if block["bn"]:
+            y = batch_norm()(y)
+        if block["relu"]:
+            y = keras.layers.ReLU()(y)
+        if block["pool"] is not None and y.shape[1] >= block["pool"][0]:
+            size, stride, pool_padding = block["pool"]
+            y = keras.layers.MaxPool2D(size, stride, padding=pool_padding)(y)
+            if block["bn"]:
+                y = batch_norm(negative_gammas=False)(y)
+    if dense_units:
+        y = keras.layers.Flatten()(y)
+        y = lq.QuantDense(dense_units, **BINARY)(y)
+        y = batch_norm()(y)
+    return keras.Model(x, y)
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(blocks=st.lists(conv_block, min_size=1, max_size=4), dense_units=st.sampled_from([0, 5, 33]),
+       seed=st.integers(0, 2**16))
+def test_random_bnn_converts_and_matches_keras(blocks, dense_units, seed):
+    model = _build(blocks, dense_units, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        converted = lc.convert_keras_model(model)
+    ops = [op.type for op in converted.ir.main.ops]
+    assert "SIGN" not in ops
+    assert ops.count("LceBconv2d") == len(blocks) and ops.count("LceBFullyConnected") == int(bool(dense_units))
+    x = np.random.default_rng(seed).standard_normal((2, 9, 9, 3)).astype(np.float32)
+    expected = np.asarray(model(x))
+    np.testing.assert_allclose(evaluate(converted.ir.main, x)[0], expected, atol=1e-3, rtol=1e-4)
+    np.testing.assert_allclose(lc.Interpreter(converted).predict(x), expected, atol=1e-3, rtol=1e-4)
