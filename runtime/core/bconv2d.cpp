@@ -103,39 +103,43 @@ class BConv2DImpl final : public BConv2D {
     const std::int64_t plane = static_cast<std::int64_t>(out_h_) * out_w_;
     const int mr = kernels_.mr;
     const auto fill = [&](std::int64_t pixel0, int count, int tap0, int tap_count,
-                          const TBitpacked** a) {
+                          const TBitpacked** a, const std::int32_t** corrections) {
+      // Position of pixel0; later pixels step along the row without divisions.
+      std::int64_t b = pixel0 / plane;
+      int oh = static_cast<int>(pixel0 % plane / out_w_);
+      int ow = static_cast<int>(pixel0 % out_w_);
       for (int m = 0; m < count; ++m) {
-        const std::int64_t pixel = pixel0 + m;
-        const std::int64_t b = pixel / plane;
-        const int oh = static_cast<int>(pixel % plane / out_w_);
-        const int ow = static_cast<int>(pixel % out_w_);
+        const bool inside = row_inside_[oh] && col_inside_[ow];
         const int ih0 = oh * g_.stride_height - pad_top_;
         const int iw0 = ow * g_.stride_width - pad_left_;
         const TBitpacked* image = input + b * g_.in_height * g_.in_width * in_words_;
-        if (row_inside_[oh] && col_inside_[ow]) {
+        if (inside) {
           const TBitpacked* base = image + (static_cast<std::int64_t>(ih0) * g_.in_width + iw0) * in_words_;
           for (int t = 0; t < tap_count; ++t) a[t * mr + m] = base + tap_offsets_[tap0 + t];
-          continue;
+        } else {
+          for (int t = 0; t < tap_count; ++t) {
+            const int kh = (tap0 + t) / g_.filter_width, kw = (tap0 + t) % g_.filter_width;
+            const int ih = ih0 + kh * g_.dilation_height, iw = iw0 + kw * g_.dilation_width;
+            const bool tap_inside = ih >= 0 && ih < g_.in_height && iw >= 0 && iw < g_.in_width;
+            a[t * mr + m] = tap_inside ? image + (static_cast<std::int64_t>(ih) * g_.in_width + iw) * in_words_
+                                       : zero_pixel_.data();
+          }
         }
-        for (int t = 0; t < tap_count; ++t) {
-          const int kh = (tap0 + t) / g_.filter_width, kw = (tap0 + t) % g_.filter_width;
-          const int ih = ih0 + kh * g_.dilation_height, iw = iw0 + kw * g_.dilation_width;
-          const bool inside = ih >= 0 && ih < g_.in_height && iw >= 0 && iw < g_.in_width;
-          a[t * mr + m] = inside ? image + (static_cast<std::int64_t>(ih) * g_.in_width + iw) * in_words_
-                                 : zero_pixel_.data();
+        corrections[m] = corrections_.empty() || inside
+                             ? nullptr
+                             : corrections_.data() +
+                                   static_cast<std::size_t>(row_class_[oh] * num_col_classes_ + col_class_[ow]) *
+                                       g_.channels_out;
+        if (++ow == out_w_) {
+          ow = 0;
+          if (++oh == out_h_) {
+            oh = 0;
+            ++b;
+          }
         }
       }
     };
-    const auto correction = [&](std::int64_t pixel) -> const std::int32_t* {
-      if (corrections_.empty()) return nullptr;
-      const int oh = static_cast<int>(pixel % plane / out_w_);
-      const int ow = static_cast<int>(pixel % out_w_);
-      if (row_inside_[oh] && col_inside_[ow]) return nullptr;
-      const int cls = row_class_[oh] * num_col_classes_ + col_class_[ow];
-      return corrections_.data() + static_cast<std::size_t>(cls) * g_.channels_out;
-    };
-    RunBGemm(kernels_, columns_, stage_, k_, g_.channels_out, batch * plane, output, pool, fill,
-             correction);
+    RunBGemm(kernels_, columns_, stage_, k_, g_.channels_out, batch * plane, output, pool, fill);
   }
 
   const char* VariantName() const override { return kernels_.name; }

@@ -38,12 +38,14 @@ class BFullyConnectedImpl final : public BFullyConnected {
            ThreadPool* pool) const override {
     if (rows <= 0) return;
     const int words = PackedSize(channels_in_);
-    const auto fill = [&](std::int64_t row0, int count, int, int, const TBitpacked** a) {
-      for (int m = 0; m < count; ++m) a[m] = input + (row0 + m) * words;
+    const auto fill = [&](std::int64_t row0, int count, int, int, const TBitpacked** a,
+                          const std::int32_t** corrections) {
+      for (int m = 0; m < count; ++m) {
+        a[m] = input + (row0 + m) * words;
+        corrections[m] = nullptr;
+      }
     };
-    const auto no_correction = [](std::int64_t) -> const std::int32_t* { return nullptr; };
-    RunBGemm(kernels_, columns_, stage_, channels_in_, channels_out_, rows, output, pool, fill,
-             no_correction);
+    RunBGemm(kernels_, columns_, stage_, channels_in_, channels_out_, rows, output, pool, fill);
   }
 
   const char* VariantName() const override { return kernels_.name; }

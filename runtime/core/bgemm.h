@@ -25,7 +25,7 @@
 // Padding bits are 0 in both operands (docs/op-format.md), so they never count. A kernel must
 // read exactly `words` 32-bit words per segment (never 2 * W64: the next pixel follows).
 //
-// The output stages turn one pixel's popcounts for channels [c0, c0 + n), n <= NR, into outputs
+// The output stages turn a tile's popcounts for channels [c0, c0 + n), n <= NR, into outputs
 // with the numerics of OutputStage (output_transform.h); bgemm_variant_common.h has a portable
 // implementation a variant may instantiate under its own ISA flags.
 //
@@ -47,12 +47,19 @@ namespace lc {
 constexpr int kMaxTileRows = 8;       // MR limit (the driver keeps A pointers on the stack)
 constexpr int kMaxTileChannels = 64;  // NR limit; NR must be a multiple of 8
 
-// Per-pixel arguments of an output stage.
-struct OutputRowArgs {
-  int k;                           // K: bits per output (taps * channels per group)
-  int c0;                          // first output channel (index into OutputStage arrays)
-  int n;                           // channels, <= NR
-  const std::int32_t* correction;  // zero-padding correction for [c0, c0+n), or null
+// One tile's outputs: `rows` pixels x channels [c0, c0 + n), n <= NR, from the popcounts the
+// micro-kernel left in `popcounts` ([rows][NR]).
+struct OutputTileArgs {
+  const std::int32_t* popcounts;
+  int rows;
+  int k;                                   // K: bits per output (taps * channels per group)
+  int c0, n;
+  const std::int32_t* const* corrections;  // [rows]: zero-padding correction rows indexed by
+                                           // output channel, or null entries
+  // float / int8: &output[pixel0][c0], pixels `out_stride` elements apart. Bits: uint32
+  // [rows][out_stride] words, word i holding channels c0 + 32i .. (bit j = channel c0 + 32i + j).
+  void* out;
+  std::ptrdiff_t out_stride;
 };
 
 struct BGemmKernels {
@@ -61,13 +68,10 @@ struct BGemmKernels {
   void (*popcount_tile)(int taps, int words, const TBitpacked* const* a, std::ptrdiff_t a_offset,
                         const std::uint64_t* b, std::int32_t* acc, bool accumulate);
   // conv = k - 2 * popcount - correction, then OutputStage's float / int8 numerics.
-  void (*output_float)(const std::int32_t* popcounts, const OutputRowArgs& args,
-                       const OutputStage& stage, float* out);
-  void (*output_int8)(const std::int32_t* popcounts, const OutputRowArgs& args,
-                      const OutputStage& stage, std::int8_t* out);
-  // Bit n of the result = popcounts[n] > thresholds[c0 + n] (n < args.n <= 32).
-  std::uint32_t (*output_bits)(const std::int32_t* popcounts, const OutputRowArgs& args,
-                               const OutputStage& stage);
+  void (*output_float)(const OutputTileArgs& args, const OutputStage& stage);
+  void (*output_int8)(const OutputTileArgs& args, const OutputStage& stage);
+  // Bit = popcount > thresholds[channel].
+  void (*output_bits)(const OutputTileArgs& args, const OutputStage& stage);
 };
 
 const BGemmKernels* BGemmKernelsPortable();

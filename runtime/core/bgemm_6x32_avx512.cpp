@@ -55,68 +55,90 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_
       b += kNr;
     }
   }
+  // 512-bit stores, so the output stage's 512-bit loads are forwarded from the store buffer
+  // (a 512-bit load over two 256-bit stores stalls).
 #pragma GCC unroll 8
   for (int m = 0; m < kMr; ++m) {
-#pragma GCC unroll 4
-    for (int j = 0; j < kVectors; ++j) {
-      __m256i v = _mm512_cvtepi64_epi32(sums[m][j]);
+#pragma GCC unroll 2
+    for (int j = 0; j < kVectors; j += 2) {
+      __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(sums[m][j])),
+                                     _mm512_cvtepi64_epi32(sums[m][j + 1]), 1);
       std::int32_t* dst = acc + m * kNr + 8 * j;
-      if (accumulate) v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst)));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), v);
+      if (accumulate) v = _mm512_add_epi32(v, _mm512_loadu_si512(dst));
+      _mm512_storeu_si512(dst, v);
     }
   }
 }
 
 // Output stages, 16 channels per step; the same numerics as bgemm_variant_common.h.
 
+inline __mmask16 TailMask(int remaining) {
+  if (remaining <= 0) return 0;
+  return remaining >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << remaining) - 1);
+}
+
 // conv = k - 2 * popcount - correction, clamped to the accumulator activation's bounds.
-inline __m512i ClampedConv(const std::int32_t* popcounts, const OutputRowArgs& args, int n0,
-                           __mmask16 mask, const OutputStage& stage) {
-  __m512i conv = _mm512_sub_epi32(_mm512_set1_epi32(args.k),
-                                  _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mask, popcounts + n0), 1));
-  if (args.correction) conv = _mm512_sub_epi32(conv, _mm512_maskz_loadu_epi32(mask, args.correction + n0));
-  conv = _mm512_max_epi32(conv, _mm512_set1_epi32(stage.acc_low));
-  return _mm512_min_epi32(conv, _mm512_set1_epi32(stage.acc_high));
+// popcounts rows hold a full NR: an unmasked load, which (unlike a masked one) is forwarded from
+// the micro-kernel's recent stores.
+inline __m512i ClampedConv(const std::int32_t* popcounts, const std::int32_t* correction, int n0,
+                           __mmask16 mask, __m512i k, __m512i low, __m512i high) {
+  __m512i conv = _mm512_sub_epi32(k, _mm512_slli_epi32(_mm512_loadu_si512(popcounts + n0), 1));
+  if (correction) conv = _mm512_sub_epi32(conv, _mm512_maskz_loadu_epi32(mask, correction + n0));
+  return _mm512_min_epi32(_mm512_max_epi32(conv, low), high);
+}
+
+// Channel constants of 16 output channels, loaded once per tile.
+struct ChannelConstants {
+  __m512d multiplier_low, multiplier_high, bias_low, bias_high;
+};
+
+inline ChannelConstants LoadChannelConstants(const OutputStage& stage, int c, __mmask16 mask) {
+  const __m512 m = _mm512_maskz_loadu_ps(mask, stage.multiplier.data() + c);
+  const __m512 b = _mm512_maskz_loadu_ps(mask, stage.bias.data() + c);
+  return {_mm512_cvtps_pd(_mm512_castps512_ps256(m)),
+          _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(m), 1))),
+          _mm512_cvtps_pd(_mm512_castps512_ps256(b)),
+          _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1)))};
 }
 
 // float32(double(a) * multiplier + bias) (the product is exact, so fused or not is the same),
 // then the output activation's clamp.
-inline __m512 TransformedFloat(__m512i a, const OutputRowArgs& args, int n0, __mmask16 mask,
-                               const OutputStage& stage) {
-  const float* multiplier = stage.multiplier.data() + args.c0 + n0;
-  const float* bias = stage.bias.data() + args.c0 + n0;
-  const __m512 m = _mm512_maskz_loadu_ps(mask, multiplier);
-  const __m512 b = _mm512_maskz_loadu_ps(mask, bias);
-  const __m512d low = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)),
-                                      _mm512_cvtps_pd(_mm512_castps512_ps256(m)),
-                                      _mm512_cvtps_pd(_mm512_castps512_ps256(b)));
-  const __m512d high = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)),
-                                       _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(m), 1))),
-                                       _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1))));
-  __m512 y = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(low)), _mm512_cvtpd_ps(high), 1);
-  y = _mm512_max_ps(y, _mm512_set1_ps(stage.out_low));
-  return _mm512_min_ps(y, _mm512_set1_ps(stage.out_high));
+inline __m512 TransformedFloat(__m512i a, const ChannelConstants& c, __m512 out_low, __m512 out_high) {
+  const __m512d low = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), c.multiplier_low, c.bias_low);
+  const __m512d high = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), c.multiplier_high, c.bias_high);
+  const __m512 y = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(low)), _mm512_cvtpd_ps(high), 1);
+  return _mm512_min_ps(_mm512_max_ps(y, out_low), out_high);
 }
 
-inline __mmask16 TailMask(int remaining) {
-  return remaining >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << remaining) - 1);
-}
-
-void OutputFloat(const std::int32_t* popcounts, const OutputRowArgs& args, const OutputStage& stage,
-                 float* out) {
+// Calls store(m, n0, mask, y) with the float y of every 16-channel group of every pixel.
+template <typename Store>
+inline void ForEachFloatGroup(const OutputTileArgs& args, const OutputStage& stage, Store store) {
+  const __m512i k = _mm512_set1_epi32(args.k);
+  const __m512i acc_low = _mm512_set1_epi32(stage.acc_low), acc_high = _mm512_set1_epi32(stage.acc_high);
+  const __m512 out_low = _mm512_set1_ps(stage.out_low), out_high = _mm512_set1_ps(stage.out_high);
   for (int n0 = 0; n0 < args.n; n0 += 16) {
     const __mmask16 mask = TailMask(args.n - n0);
-    const __m512 y = TransformedFloat(ClampedConv(popcounts, args, n0, mask, stage), args, n0, mask, stage);
-    _mm512_mask_storeu_ps(out + n0, mask, y);
+    const ChannelConstants constants = LoadChannelConstants(stage, args.c0 + n0, mask);
+    for (int m = 0; m < args.rows; ++m) {
+      const std::int32_t* correction = args.corrections[m] ? args.corrections[m] + args.c0 : nullptr;
+      const __m512i a = ClampedConv(args.popcounts + m * kNr, correction, n0, mask, k, acc_low, acc_high);
+      store(m, n0, mask, TransformedFloat(a, constants, out_low, out_high));
+    }
   }
 }
 
-void OutputInt8(const std::int32_t* popcounts, const OutputRowArgs& args, const OutputStage& stage,
-                std::int8_t* out) {
+void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) {
+  float* out = static_cast<float*>(args.out);
+  ForEachFloatGroup(args, stage, [&](int m, int n0, __mmask16 mask, __m512 y) {
+    _mm512_mask_storeu_ps(out + m * args.out_stride + n0, mask, y);
+  });
+}
+
+void OutputInt8(const OutputTileArgs& args, const OutputStage& stage) {
+  std::int8_t* out = static_cast<std::int8_t*>(args.out);
   const __m512 scale = _mm512_set1_ps(stage.int8_scale);
-  for (int n0 = 0; n0 < args.n; n0 += 16) {
-    const __mmask16 mask = TailMask(args.n - n0);
-    const __m512 y = TransformedFloat(ClampedConv(popcounts, args, n0, mask, stage), args, n0, mask, stage);
+  const __m512i zero_point = _mm512_set1_epi32(stage.int8_zero_point);
+  ForEachFloatGroup(args, stage, [&](int m, int n0, __mmask16 mask, __m512 y) {
     // Round half away from zero as RoundToInt8: truncate, then step by the exact fraction.
     __m512 v = _mm512_div_ps(y, scale);
     v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);  // NaN -> 0
@@ -126,28 +148,30 @@ void OutputInt8(const std::int32_t* popcounts, const OutputRowArgs& args, const 
     const __m512i one = _mm512_set1_epi32(1);
     i = _mm512_mask_add_epi32(i, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(0.5f), _CMP_GE_OQ), i, one);
     i = _mm512_mask_sub_epi32(i, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(-0.5f), _CMP_LE_OQ), i, one);
-    i = _mm512_add_epi32(i, _mm512_set1_epi32(stage.int8_zero_point));
+    i = _mm512_add_epi32(i, zero_point);
     i = _mm512_min_epi32(_mm512_max_epi32(i, _mm512_set1_epi32(-128)), _mm512_set1_epi32(127));
-    _mm512_mask_cvtepi32_storeu_epi8(out + n0, mask, i);
-  }
+    _mm512_mask_cvtepi32_storeu_epi8(out + m * args.out_stride + n0, mask, i);
+  });
 }
 
-std::uint32_t OutputBits(const std::int32_t* popcounts, const OutputRowArgs& args,
-                         const OutputStage& stage) {
+void OutputBits(const OutputTileArgs& args, const OutputStage& stage) {
+  auto* out = static_cast<std::uint32_t*>(args.out);
   const std::int32_t* thresholds = stage.thresholds.data() + args.c0;
-  std::uint32_t bits = 0;
-  for (int n0 = 0; n0 < args.n; n0 += 16) {
-    const __mmask16 mask = TailMask(args.n - n0);
-    const __mmask16 greater = _mm512_mask_cmpgt_epi32_mask(
-        mask, _mm512_maskz_loadu_epi32(mask, popcounts + n0), _mm512_maskz_loadu_epi32(mask, thresholds + n0));
-    bits |= static_cast<std::uint32_t>(greater) << n0;
+  const __mmask16 mask0 = TailMask(args.n), mask1 = TailMask(args.n - 16);
+  const __m512i t0 = _mm512_maskz_loadu_epi32(mask0, thresholds);
+  const __m512i t1 = args.n > 16 ? _mm512_maskz_loadu_epi32(mask1, thresholds + 16) : _mm512_setzero_si512();
+  for (int m = 0; m < args.rows; ++m) {
+    const std::int32_t* popcounts = args.popcounts + m * kNr;
+    const std::uint32_t low = _mm512_mask_cmpgt_epi32_mask(mask0, _mm512_loadu_si512(popcounts), t0);
+    const std::uint32_t high = args.n > 16 ? _mm512_mask_cmpgt_epi32_mask(mask1, _mm512_loadu_si512(popcounts + 16), t1) : 0u;
+    out[m * args.out_stride] = low | high << 16;
   }
-  return bits;
 }
 
 }  // namespace
 
 const BGemmKernels* BGemmKernelsAvx512() {
+  static_assert(kNr == kBitsPerWord, "OutputBits writes one word per pixel");
   static const BGemmKernels kernels = {"avx512", kMr, kNr, PopcountTile, OutputFloat, OutputInt8, OutputBits};
   return &kernels;
 }

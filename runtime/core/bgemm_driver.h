@@ -36,13 +36,14 @@ struct PackedColumns {
 constexpr int kMaxTapsPerCall = 64;
 
 // Runs the GEMM over `pixels` output rows.
-//   fill(pixel0, count, tap_begin, tap_count, a): writes a[t * MR + m] for m < count, t < tap_count.
-//   correction(pixel): zero-padding correction row indexed by output channel, or null.
+//   fill(pixel0, count, tap_begin, tap_count, a, corrections): writes a[t * MR + m] for
+//   m < count, t < tap_count, and corrections[m]: the pixel's zero-padding correction row indexed
+//   by output channel, or null.
 // Output: float/int8 [pixels, channels_out], or bit-packed [pixels, PackedSize(channels_out)].
-template <typename Fill, typename Correction>
+template <typename Fill>
 void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns, const OutputStage& stage,
               int k, int channels_out, std::int64_t pixels, void* output, ThreadPool* pool,
-              const Fill& fill, const Correction& correction) {
+              const Fill& fill) {
   const int mr = kernels.mr, nr = kernels.nr;
   const std::int64_t tiles = (pixels + mr - 1) / mr;
   const std::int64_t blocks = static_cast<std::int64_t>(columns.blocks.size());
@@ -57,17 +58,19 @@ void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns, const O
 
   ParallelFor(pool, tiles * blocks, grain, [&](std::int64_t begin, std::int64_t end, int) {
     const TBitpacked* a[kMaxTapsPerCall * kMaxTileRows];
+    const std::int32_t* corrections[kMaxTileRows];
     alignas(64) std::int32_t acc[kMaxTileRows * kMaxTileChannels];
     std::int64_t filled_tile = -1;
+    // (tile, block) of `index`, advanced without divisions.
+    std::int64_t tile = begin / blocks, block_index = begin % blocks;
     for (std::int64_t index = begin; index < end; ++index) {
-      const std::int64_t tile = index / blocks;
-      const PackedColumns::Block& block = columns.blocks[index % blocks];
+      const PackedColumns::Block& block = columns.blocks[block_index];
       const std::int64_t pixel0 = tile * mr;
       const int count = static_cast<int>(std::min<std::int64_t>(mr, pixels - pixel0));
       for (int tap0 = 0; tap0 < columns.taps; tap0 += kMaxTapsPerCall) {
         const int tap_count = std::min(kMaxTapsPerCall, columns.taps - tap0);
         if (!single_call || filled_tile != tile) {
-          fill(pixel0, count, tap0, tap_count, a);
+          fill(pixel0, count, tap0, tap_count, a, corrections);
           for (int t = 0; t < tap_count; ++t) {
             for (int m = count; m < mr; ++m) a[t * mr + m] = a[t * mr + count - 1];
           }
@@ -78,38 +81,46 @@ void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns, const O
                                   static_cast<std::size_t>(tap0) * w64 * nr,
                               acc, tap0 > 0);
       }
-      for (int m = 0; m < count; ++m) {
-        const std::int64_t pixel = pixel0 + m;
-        const std::int32_t* correction_row = correction(pixel);
-        const OutputRowArgs args = {k, block.c0, block.n,
-                                    correction_row ? correction_row + block.c0 : nullptr};
-        const std::int32_t* popcounts = acc + m * nr;
-        switch (stage.type) {
-          case OutputType::kFloat:
-            kernels.output_float(popcounts, args, stage,
-                                 static_cast<float*>(output) + pixel * channels_out + block.c0);
-            break;
-          case OutputType::kInt8:
-            kernels.output_int8(popcounts, args, stage,
-                                static_cast<std::int8_t*>(output) + pixel * channels_out + block.c0);
-            break;
-          case OutputType::kBitpacked: {
-            auto* words = reinterpret_cast<std::uint32_t*>(output) + pixel * out_words;
-            if (index % blocks == 0) std::fill(words, words + out_words, 0u);
-            // A block may start mid-word (grouped convs, NR < 32) and spill into the next word.
-            for (int n0 = 0; n0 < block.n; n0 += kBitsPerWord) {
-              OutputRowArgs part = args;
-              part.c0 += n0;
-              part.n = std::min(kBitsPerWord, block.n - n0);
-              const std::uint64_t bits =
-                  static_cast<std::uint64_t>(kernels.output_bits(popcounts + n0, part, stage))
-                  << (part.c0 % kBitsPerWord);
-              words[part.c0 / kBitsPerWord] |= static_cast<std::uint32_t>(bits);
-              if (bits >> kBitsPerWord) words[part.c0 / kBitsPerWord + 1] |= bits >> kBitsPerWord;
+      OutputTileArgs args = {acc, count, k, block.c0, block.n, corrections, nullptr, channels_out};
+      switch (stage.type) {
+        case OutputType::kFloat:
+          args.out = static_cast<float*>(output) + pixel0 * channels_out + block.c0;
+          kernels.output_float(args, stage);
+          break;
+        case OutputType::kInt8:
+          args.out = static_cast<std::int8_t*>(output) + pixel0 * channels_out + block.c0;
+          kernels.output_int8(args, stage);
+          break;
+        case OutputType::kBitpacked: {
+          std::uint32_t bits[kMaxTileRows][kMaxTileChannels / kBitsPerWord];
+          args.out = bits;
+          args.out_stride = kMaxTileChannels / kBitsPerWord;
+          kernels.output_bits(args, stage);
+          // Blocks of a pixel come in channel order on one thread. A word-aligned part is
+          // stored; a block starting mid-word (grouped convs, NR < 32) ORs into the word its
+          // predecessor stored and stores the word it spills into. No read-modify-write of
+          // words just written by other code (that would stall on store forwarding).
+          const int shift = block.c0 % kBitsPerWord;
+          for (int m = 0; m < count; ++m) {
+            auto* words = reinterpret_cast<std::uint32_t*>(output) + (pixel0 + m) * out_words +
+                          block.c0 / kBitsPerWord;
+            for (int w = 0; w * kBitsPerWord < block.n; ++w) {
+              const int chunk = std::min(kBitsPerWord, block.n - w * kBitsPerWord);
+              const std::uint64_t shifted = static_cast<std::uint64_t>(bits[m][w]) << shift;
+              if (shift == 0) {
+                words[w] = static_cast<std::uint32_t>(shifted);
+              } else {
+                words[w] |= static_cast<std::uint32_t>(shifted);
+              }
+              if (shift + chunk > kBitsPerWord) words[w + 1] = static_cast<std::uint32_t>(shifted >> kBitsPerWord);
             }
-            break;
           }
+          break;
         }
+      }
+      if (++block_index == blocks) {
+        block_index = 0;
+        ++tile;
       }
     }
   });

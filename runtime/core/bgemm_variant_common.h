@@ -47,41 +47,56 @@ inline float TransformOne(std::int32_t popcount, std::int32_t correction, int k,
   return ClampFloat(y, stage.out_low, stage.out_high);
 }
 
-void OutputFloatRow(const std::int32_t* popcounts, const OutputRowArgs& args,
-                    const OutputStage& stage, float* out) {
-  if (args.correction) {
+// Popcount rows are kTileStride (the variant's NR) apart.
+template <int kTileStride>
+void OutputFloatTile(const OutputTileArgs& args, const OutputStage& stage) {
+  for (int m = 0; m < args.rows; ++m) {
+    const std::int32_t* popcounts = args.popcounts + m * kTileStride;
+    const std::int32_t* correction = args.corrections[m] ? args.corrections[m] + args.c0 : nullptr;
+    float* out = static_cast<float*>(args.out) + m * args.out_stride;
     for (int n = 0; n < args.n; ++n) {
-      out[n] = TransformOne(popcounts[n], args.correction[n], args.k, args.c0 + n, stage);
-    }
-  } else {
-    for (int n = 0; n < args.n; ++n) {
-      out[n] = TransformOne(popcounts[n], 0, args.k, args.c0 + n, stage);
+      out[n] = TransformOne(popcounts[n], correction ? correction[n] : 0, args.k, args.c0 + n, stage);
     }
   }
 }
 
-void OutputInt8Row(const std::int32_t* popcounts, const OutputRowArgs& args,
-                   const OutputStage& stage, std::int8_t* out) {
-  for (int n = 0; n < args.n; ++n) {
-    const std::int32_t correction = args.correction ? args.correction[n] : 0;
-    const float y = TransformOne(popcounts[n], correction, args.k, args.c0 + n, stage);
-    out[n] = RoundToInt8(y / stage.int8_scale, stage.int8_zero_point);
+// Popcount rows are kTileStride (the variant's NR) apart.
+template <int kTileStride>
+void OutputInt8Tile(const OutputTileArgs& args, const OutputStage& stage) {
+  for (int m = 0; m < args.rows; ++m) {
+    const std::int32_t* popcounts = args.popcounts + m * kTileStride;
+    const std::int32_t* correction = args.corrections[m] ? args.corrections[m] + args.c0 : nullptr;
+    std::int8_t* out = static_cast<std::int8_t*>(args.out) + m * args.out_stride;
+    for (int n = 0; n < args.n; ++n) {
+      const float y = TransformOne(popcounts[n], correction ? correction[n] : 0, args.k, args.c0 + n, stage);
+      out[n] = RoundToInt8(y / stage.int8_scale, stage.int8_zero_point);
+    }
   }
 }
 
-std::uint32_t OutputBitsRow(const std::int32_t* popcounts, const OutputRowArgs& args,
-                            const OutputStage& stage) {
+// Popcount rows are kTileStride (the variant's NR) apart.
+template <int kTileStride>
+void OutputBitsTile(const OutputTileArgs& args, const OutputStage& stage) {
   const std::int32_t* thresholds = stage.thresholds.data() + args.c0;
-  std::uint32_t bits = 0;
-  for (int n = 0; n < args.n; ++n) bits |= std::uint32_t{popcounts[n] > thresholds[n]} << n;
-  return bits;
+  for (int m = 0; m < args.rows; ++m) {
+    const std::int32_t* popcounts = args.popcounts + m * kTileStride;
+    std::uint32_t* out = static_cast<std::uint32_t*>(args.out) + m * args.out_stride;
+    for (int w = 0; w * kBitsPerWord < args.n; ++w) {
+      std::uint32_t bits = 0;
+      for (int j = 0; j < kBitsPerWord && w * kBitsPerWord + j < args.n; ++j) {
+        const int n = w * kBitsPerWord + j;
+        bits |= std::uint32_t{popcounts[n] > thresholds[n]} << j;
+      }
+      out[w] = bits;
+    }
+  }
 }
 
 // The table of a variant whose output stages are the portable ones above.
 template <int kMr, int kNr>
 BGemmKernels MakeBGemmKernels(const char* name, decltype(BGemmKernels::popcount_tile) tile) {
   static_assert(kMr <= kMaxTileRows && kNr <= kMaxTileChannels && kNr % 8 == 0, "tile too large");
-  return {name, kMr, kNr, tile, OutputFloatRow, OutputInt8Row, OutputBitsRow};
+  return {name, kMr, kNr, tile, OutputFloatTile<kNr>, OutputInt8Tile<kNr>, OutputBitsTile<kNr>};
 }
 
 }  // namespace

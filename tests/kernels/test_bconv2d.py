@@ -205,3 +205,11 @@ def test_shape_mismatches_raise():
         kernels.bconv2d(np.zeros((1, 5, 5, 1), np.int32), w, 40)
     with pytest.raises(ValueError, match="rank 4"):
         kernels.bconv2d(np.zeros((5, 5, 2), np.int32), w, 40)
+
+
+@pytest.mark.parametrize("groups,channels_out", [(2, 48), (3, 72), (4, 20), (2, 130)])
+def test_grouped_bitpacked_output_blocks_straddle_words(variant, groups, channels_out):
+    """Per-group channel blocks start mid-word and spill into the next packed word."""
+    rng = np.random.default_rng(groups * 1000 + channels_out)
+    run_case(rng, Case(2, 5, 6, 32 * groups, channels_out, (3, 3), (1, 1), (1, 1), "same_one", groups,
+                       "bitpacked"), [variant])
