@@ -7,10 +7,7 @@
 namespace lc {
 
 #if defined(__aarch64__)
-// Weak until bgemm_*_neon.cpp is part of every ARM64 build: null means "not built". (A weak
-// reference does not pull an object out of a static archive; bazel links the variants with
-// alwayslink.)
-__attribute__((weak)) const BGemmKernels* BGemmKernelsNeon();
+const BGemmKernels* BGemmKernelsNeon();
 #endif
 
 bool ParseIsaVariant(const std::string& name, IsaVariant* variant) {

@@ -9,7 +9,7 @@ namespace {
 constexpr int kSpinIterations = 2000;
 // Pieces per thread: enough to rebalance when a thread is descheduled, few enough to keep each
 // piece's data reuse.
-constexpr int kPiecesPerThread = 4;
+constexpr int kPiecesPerThread = 8;
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -65,7 +65,14 @@ void ThreadPool::Run(std::int64_t n, std::int64_t grain, Task task, const void* 
   // Workers that joined before the close finish their pieces; later ones see closed_ and leave
   // without touching the job (seq_cst orders their active_++ / closed_ load against ours).
   closed_.store(true);
-  while (active_.load() != 0) CpuRelax();
+  // Spin briefly, then yield: a worker still in a piece may be waiting for this very core.
+  for (int i = 0; active_.load() != 0; ++i) {
+    if (i < kSpinIterations) {
+      CpuRelax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 void ThreadPool::WorkerLoop(int thread_index) {
