@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from ..patterns import Pattern
 from . import (
+    batch_matmul,
     bconv2d,
     bfully_connected,
     bitpacked_output,
     bmaxpool,
     cleanup,
+    constant_folding,
     dilated_conv,
     fold_affine,
     quantizers,
@@ -22,12 +24,14 @@ from . import (
 
 PIPELINE: tuple[Pattern, ...] = (
     cleanup.remove_dead_op,
+    constant_folding.rewrite,
     dilated_conv.rewrite,
     static_flatten.rewrite,
     quantizers.rewrite,
     cleanup.rewrite,
     bmaxpool.swap_affine_before_pool,
     bmaxpool.rewrite,
+    batch_matmul.rewrite,
     bconv2d.rewrite,
     bfully_connected.rewrite,
     fold_affine.rewrite,
