@@ -187,16 +187,12 @@ def _builtin(op: Op, v: list):
         y = conv2d(v[0], v[1], (o.strideH, o.strideW), (o.dilationHFactor, o.dilationWFactor), o.padding)
         if len(v) > 2 and v[2] is not None:
             y = y + v[2]
-        if op.options is not None and op.options.keepNumDims:
-            y = y.reshape(*v[0].shape[:-1], -1)
         return _fused(op, y.astype(np.float32))
     if t == "DEPTHWISE_CONV_2D":  # filter [1, H, W, C*M]: as a conv with C groups
         w = v[1].transpose(3, 1, 2, 0)  # [C*M, H, W, 1]
         y = conv2d(v[0], w, (o.strideH, o.strideW), (o.dilationHFactor, o.dilationWFactor), o.padding)
         if len(v) > 2 and v[2] is not None:
             y = y + v[2]
-        if op.options is not None and op.options.keepNumDims:
-            y = y.reshape(*v[0].shape[:-1], -1)
         return _fused(op, y.astype(np.float32))
     if t == "AVERAGE_POOL_2D":
         return _fused(op, average_pool(v[0], (o.filterHeight, o.filterWidth), (o.strideH, o.strideW), o.padding))
