@@ -21,7 +21,7 @@ from larq_compute.runtime_prepare import make_runtime_compatible
 
 from .flatbuffer import export_model, import_model
 from .ir import Model
-from .passes import PIPELINE
+from .passes import PIPELINE, constant_folding
 from .patterns import rewrite_to_fixed_point
 from .report import ConversionReport, build_report
 
@@ -64,11 +64,14 @@ def _name_layers(model: Model, keras_model: Any) -> None:
     """
     layers = _kernel_layers(keras_model)
     for op in model.main.ops:
-        if op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") or op.custom:
+        if op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL") or op.custom:
             continue
         weights = op.inputs[1].data if op.inputs[1] is not None else None
         if weights is None or weights.dtype != np.float32:
             continue
+        if op.type == "BATCH_MATMUL" and weights.ndim == 2 and not getattr(op.options, "adjY", False):
+            # a Dense too large for the stock converter reads the Keras [I, O] kernel
+            weights = weights.T
         for name, kernel in layers:
             if kernel.shape != weights.shape:
                 continue
@@ -92,6 +95,9 @@ def convert_flatbuffer(
     """
     model = import_model(float_model)
     if keras_model is not None:
+        # Kernels too large for the stock converter's folding are still computed at this point.
+        for graph in model.graphs:
+            rewrite_to_fixed_point(graph, [constant_folding.rewrite])
         _name_layers(model, keras_model)
     optimize(model)
     converted = ConvertedModel(make_runtime_compatible(export_model(model)))
