@@ -7,8 +7,12 @@ exports the result.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -125,11 +129,41 @@ def _check_dtype_policies(model: Any) -> None:
             )
 
 
-def _stock_convert(converter: Any, what: str) -> bytes:
+@contextlib.contextmanager
+def _silenced_process_output(log: Any) -> Iterator[None]:
+    """Send what native code and Python print to stdout/stderr into ``log`` meanwhile.
+
+    The stock converter prints the SavedModel signature and dozens of TensorFlow log lines per
+    conversion; they bury the report. They are kept and shown only if conversion fails.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
     try:
-        return converter.convert()
-    except Exception as error:  # the stock converter's errors are long; keep its message
-        raise ValueError(f"the TFLite converter could not convert {what}: {error}") from error
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            yield
+    finally:
+        log.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+def _stock_convert(converter: Any, what: str) -> bytes:
+    with tempfile.TemporaryFile("w+") as log:
+        try:
+            with _silenced_process_output(log):
+                return converter.convert()
+        except Exception as error:  # the stock converter's errors are long; keep its message
+            log.seek(0)
+            output = log.read()[-4000:]
+            detail = f"\nconverter output (last lines):\n{output}" if output.strip() else ""
+            raise ValueError(
+                f"the TFLite converter could not convert {what}: {error}{detail}"
+            ) from error
 
 
 def convert_keras_model(

@@ -55,10 +55,12 @@ class ConversionReport:
         lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
         ratio = self.float_bytes / self.converted_bytes if self.converted_bytes else 0.0
+        # Alignment padding makes a model without binary layers slightly larger.
+        change = f"{ratio:.1f}x smaller" if ratio >= 1 else f"{1 / ratio:.2f}x larger" if ratio else ""
         lines.append(
             f"{len(self.binary_layers)} binary layers, {len(self.float_layers)} float layers, "
             f"{self.quantizers} LceQuantize; size {_size(self.float_bytes)} (float) -> "
-            f"{_size(self.converted_bytes)} ({ratio:.1f}x smaller)"
+            f"{_size(self.converted_bytes)} ({change})"
         )
         return "\n".join(lines)
 

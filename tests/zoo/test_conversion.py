@@ -43,13 +43,16 @@ def _randomize_batch_norms(model: keras.Model, rng: np.random.Generator) -> None
             layer.set_weights([v.astype("float32") for v in values])
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        name if name in FAST else pytest.param(name, marks=pytest.mark.slow)
-        for name in sorted(zoo.MODELS)
-    ],
-)
+def _marks(name: str) -> list:
+    marks = [] if name in FAST else [pytest.mark.slow]
+    if name == "XNORNet":
+        # One binary conv stays float: the converter reports its filter "is not a constant"
+        # (the stock converter leaves the XNOR weight scaling of a large kernel unfolded).
+        marks.append(pytest.mark.xfail(reason="a binary conv's filter is not constant", strict=True))
+    return marks
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=_marks(name)) for name in sorted(zoo.MODELS)])
 def test_converts_to_binary_ops_and_matches_keras(name):
     size = INPUT_SIZE.get(name, 32)
     rng = np.random.default_rng(0)
@@ -57,9 +60,20 @@ def test_converts_to_binary_ops_and_matches_keras(name):
     model = zoo.MODELS[name](input_shape=(size, size, 3), num_classes=10)
     _randomize_batch_norms(model, rng)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a binary layer that stays float is a failure here
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         converted = lc.convert_keras_model(model)
+    # The converter may warn only about quantized layers whose input is not binary (a binary
+    # kernel on the float image, 2-bit activations); a binary layer left float is a failure.
+    float_input_layers = {
+        layer.name
+        for layer in model.layers
+        if isinstance(layer, layers.QuantConv2D | layers.QuantDense) and layer.input_precision != 1
+    }
+    for warning in caught:
+        message = str(warning.message)
+        assert "input is not binarized" in message, message
+        assert message.split("'")[1] in float_input_layers, message
     ops = [op.type for op in import_model(bytes(converted)).main.ops]
     assert ops.count("LceBconv2d") == _binary_layers(model, layers.QuantConv2D)
     assert ops.count("LceBFullyConnected") == _binary_layers(model, layers.QuantDense)
@@ -71,3 +85,18 @@ def test_converts_to_binary_ops_and_matches_keras(name):
     assert np.ptp(expected) > 0.05  # far from uniform, so the comparison means something
     actual = lc.Interpreter(model_content=bytes(converted)).predict(images)
     np.testing.assert_allclose(actual, expected, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="at 224x224 the stock converter emits the 9216->4096 binary dense as BATCH_MATMUL, "
+    "which the compiler neither converts nor reports",
+    strict=True,
+)
+def test_binary_alexnet_dense_layers_convert_at_full_size():
+    model = zoo.BinaryAlexNet()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        converted = lc.convert_keras_model(model)
+    ops = [op.type for op in import_model(bytes(converted)).main.ops]
+    assert ops.count("LceBFullyConnected") == _binary_layers(model, layers.QuantDense)
