@@ -11,8 +11,13 @@ docs/runtime.md, "Model preparation"):
 3. One custom code per custom node (``LceBconv2d#3``): a C API kernel's ``user_data`` belongs to its
    registration, not to a node, so a per-node kernel needs a per-node name. The runtime maps
    ``NAME#k`` back to ``NAME``.
+4. Shapes known before a run wherever they are static: the stock converter flattens a
+   dynamic-batch tensor as ``RESHAPE(x, PACK(STRIDED_SLICE(SHAPE(x), [0], [1], [1]), c...))``,
+   whose output shape (and every shape after it) exists only while the model runs. The same
+   reshape with the constant shape ``[-1, c...]`` is resolved when the input is resized
+   (:func:`make_flatten_shapes_static`).
 
-Steps 1 and 2 keep the file in the established LCE format, so the compiler applies them to
+Steps 1, 2 and 4 keep the file in the established LCE format, so the compiler applies them to
 every file it writes (:func:`make_runtime_compatible`). Step 3 renames ops, so it is applied only
 when loading (:func:`prepare_model`), or written to a separate file with
 ``python -m larq_compute.runtime_prepare IN OUT`` for the C++ benchmark tool.
@@ -172,10 +177,114 @@ def _give_custom_nodes_own_codes(model: schema.ModelT) -> None:
             op.opcodeIndex = len(model.operatorCodes) - 1
 
 
+def _builtin_name(model: schema.ModelT, op: schema.OperatorT) -> int:
+    code = model.operatorCodes[op.opcodeIndex]
+    return max(code.builtinCode, code.deprecatedBuiltinCode)
+
+
+def _constant_values(model: schema.ModelT, tensor: schema.TensorT) -> np.ndarray | None:
+    """The int32 values of a constant tensor, or None if it is not one."""
+    data = model.buffers[tensor.buffer].data if tensor.buffer < len(model.buffers) else None
+    if tensor.type != _INT32 or data is None or len(data) == 0 or len(data) % 4:
+        return None
+    return np.frombuffer(np.asarray(data, dtype=np.uint8).tobytes(), dtype="<i4")
+
+
+def _is_batch_size_of(model: schema.ModelT, subgraph: schema.SubGraphT, producers: dict,
+                      scalar: int, x: int) -> bool:
+    """True when tensor ``scalar`` is ``STRIDED_SLICE(SHAPE(x), [0], [1], [1])`` (dim 0, squeezed)."""
+    slice_op = producers.get(scalar)
+    if slice_op is None or _builtin_name(model, slice_op) != schema.BuiltinOperator.STRIDED_SLICE:
+        return False
+    options = slice_op.builtinOptions
+    if (len(slice_op.inputs) != 4 or not isinstance(options, schema.StridedSliceOptionsT)
+            or options.shrinkAxisMask != 1 or options.beginMask or options.endMask
+            or options.ellipsisMask or options.newAxisMask or options.offset):
+        return False
+    shape_op = producers.get(slice_op.inputs[0])
+    if (shape_op is None or _builtin_name(model, shape_op) != schema.BuiltinOperator.SHAPE
+            or list(shape_op.inputs) != [x]):
+        return False
+    begin, end, strides = (_constant_values(model, subgraph.tensors[t]) for t in slice_op.inputs[1:])
+    return all(v is not None for v in (begin, end, strides)) and (
+        begin.tolist(), end.tolist(), strides.tolist()) == ([0], [1], [1])
+
+
+def _static_flatten_shape(model: schema.ModelT, subgraph: schema.SubGraphT, producers: dict,
+                          op: schema.OperatorT) -> np.ndarray | None:
+    """``[-1, c...]`` when ``op`` is a RESHAPE of x to ``PACK(SHAPE(x)[0], c...)`` whose constants
+    multiply to the static size of one x item (so -1 is exactly x's batch), else None."""
+    if _builtin_name(model, op) != schema.BuiltinOperator.RESHAPE or len(op.inputs) != 2:
+        return None
+    x, shape = op.inputs
+    pack = producers.get(shape)
+    if (x < 0 or pack is None or _builtin_name(model, pack) != schema.BuiltinOperator.PACK
+            or not isinstance(pack.builtinOptions, schema.PackOptionsT)
+            or pack.builtinOptions.axis != 0 or len(pack.inputs) < 2
+            or not _is_batch_size_of(model, subgraph, producers, pack.inputs[0], x)):
+        return None
+    rest = [_constant_values(model, subgraph.tensors[t]) for t in pack.inputs[1:]]
+    if any(r is None or r.size != 1 or r[0] < 0 for r in rest):
+        return None
+    item = subgraph.tensors[x]
+    dims = list(item.shapeSignature if item.shapeSignature is not None else item.shape)[1:]
+    if any(d < 0 for d in dims) or int(np.prod(dims)) != int(np.prod([r[0] for r in rest])):
+        return None
+    return np.asarray([-1, *(int(r[0]) for r in rest)], dtype="<i4")
+
+
+def _remove_dead_shape_ops(model: schema.ModelT, subgraph: schema.SubGraphT) -> None:
+    """Drops PACK / STRIDED_SLICE / SHAPE ops nothing reads any more (last consumers first)."""
+    kinds = {schema.BuiltinOperator.PACK, schema.BuiltinOperator.STRIDED_SLICE,
+             schema.BuiltinOperator.SHAPE}
+    while True:
+        read = {t for op in subgraph.operators for t in (op.inputs if op.inputs is not None else [])}
+        read |= set(subgraph.outputs if subgraph.outputs is not None else [])
+        dead = [op for op in subgraph.operators if _builtin_name(model, op) in kinds
+                and not any(t in read for t in op.outputs)]
+        if not dead:
+            return
+        subgraph.operators = [op for op in subgraph.operators if all(op is not d for d in dead)]
+
+
+def make_flatten_shapes_static(model: schema.ModelT) -> int:
+    """Rewrites every dynamic-batch Flatten ``RESHAPE(x, PACK(SHAPE(x)[0], c...))`` to
+    ``RESHAPE(x, [-1, c...])`` in place and drops the shape ops left unused (a SHAPE with other
+    consumers stays). Returns how many reshapes it rewrote."""
+    rewritten = 0
+    for subgraph in model.subgraphs:
+        operators = subgraph.operators or []
+        producers = {t: op for op in operators for t in (op.outputs if op.outputs is not None else [])}
+        for op in operators:
+            new_shape = _static_flatten_shape(model, subgraph, producers, op)
+            if new_shape is None:
+                continue
+            buffer = schema.BufferT()
+            buffer.data = np.frombuffer(new_shape.tobytes(), dtype=np.uint8).copy()
+            model.buffers.append(buffer)
+            tensor = schema.TensorT()
+            tensor.shape = [len(new_shape)]
+            tensor.type = _INT32
+            tensor.buffer = len(model.buffers) - 1
+            tensor.name = (subgraph.tensors[op.outputs[0]].name or b"reshape") + b"/static_shape"
+            subgraph.tensors.append(tensor)
+            op.inputs = [op.inputs[0], len(subgraph.tensors) - 1]
+            options = schema.ReshapeOptionsT()
+            options.newShape = new_shape.tolist()
+            op.builtinOptionsType = schema.BuiltinOptions.ReshapeOptions
+            op.builtinOptions = options
+            rewritten += 1
+        if rewritten:
+            _remove_dead_shape_ops(model, subgraph)
+    return rewritten
+
+
 def make_runtime_compatible(model: bytes) -> bytes:
-    """Format-preserving fixes (aligned buffers, no absent inputs); the compiler applies these."""
+    """Format-preserving fixes (aligned buffers, no absent inputs, static Flatten shapes); the
+    compiler applies these."""
     parsed = read_model(model)
     _fill_absent_inputs(parsed)
+    make_flatten_shapes_static(parsed)
     return write_model(parsed)
 
 
@@ -183,6 +292,7 @@ def prepare_model(model: bytes) -> bytes:
     """Everything the runtime needs, including one custom code per custom node."""
     parsed = read_model(model)
     _fill_absent_inputs(parsed)
+    make_flatten_shapes_static(parsed)
     _give_custom_nodes_own_codes(parsed)
     return write_model(parsed)
 
