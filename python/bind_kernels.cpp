@@ -250,8 +250,13 @@ void BindKernels(py::module_& parent) {
 
   m.def(
       "bitpack",
-      [](const py::array& x, int zero_point) {
+      [](const py::array& x, int zero_point, const std::string& variant) {
         if (x.ndim() < 1) throw py::value_error("bitpack needs at least one dimension");
+        // The portable variant is the plain reference twin.
+        const IsaVariant isa = ParseVariant(IsReference(variant) ? "portable" : variant);
+        std::string error;
+        const BitpackKernels* packer = SelectBitpackKernels(isa, &error);
+        if (packer == nullptr) throw py::value_error(error);
         const int channels = static_cast<int>(x.shape(x.ndim() - 1));
         const std::int64_t rows = channels ? x.size() / channels : 0;
         std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
@@ -260,16 +265,17 @@ void BindKernels(py::module_& parent) {
         if (x.dtype().is(py::dtype::of<std::int8_t>())) {
           if (zero_point < -128 || zero_point > 127) throw py::value_error("zero_point must be in [-128, 127]");
           auto in = py::array_t<std::int8_t, py::array::c_style | py::array::forcecast>::ensure(x);
-          BitpackInt8(in.data(), rows, channels, static_cast<std::int8_t>(zero_point), out.mutable_data());
+          packer->pack_int8(in.data(), rows, channels, static_cast<std::int8_t>(zero_point),
+                            out.mutable_data());
         } else {
           if (zero_point != 0) throw py::value_error("zero_point applies to int8 input only");
           auto in = FloatArray::ensure(x);
           if (!in) throw py::value_error("bitpack takes a float32 or int8 array");
-          BitpackFloat(in.data(), rows, channels, out.mutable_data());
+          packer->pack_float(in.data(), rows, channels, out.mutable_data());
         }
         return out;
       },
-      py::arg("x"), py::arg("zero_point") = 0,
+      py::arg("x"), py::arg("zero_point") = 0, py::arg("variant") = "auto",
       "Bit-packs the last axis: [..., C] float32/int8 -> [..., ceil(C/32)] int32 (bit 1 = -1).");
 
   m.def(

@@ -33,9 +33,7 @@ void UnpackRows(const TBitpacked* in, std::int64_t rows, int channels, T plus_on
   }
 }
 
-}  // namespace
-
-void BitpackFloat(const float* in, std::int64_t rows, int channels, TBitpacked* out) {
+void PackFloatPortable(const float* in, std::int64_t rows, int channels, TBitpacked* out) {
   const int words = PackedSize(channels);
   for (std::int64_t r = 0; r < rows; ++r) {
     const float* row = in + r * channels;
@@ -43,13 +41,36 @@ void BitpackFloat(const float* in, std::int64_t rows, int channels, TBitpacked* 
   }
 }
 
-void BitpackInt8(const std::int8_t* in, std::int64_t rows, int channels, std::int8_t zero_point,
-                 TBitpacked* out) {
+void PackInt8Portable(const std::int8_t* in, std::int64_t rows, int channels,
+                      std::int8_t zero_point, TBitpacked* out) {
   const int words = PackedSize(channels);
   for (std::int64_t r = 0; r < rows; ++r) {
     const std::int8_t* row = in + r * channels;
     PackRow(channels, out + r * words, [row, zero_point](int c) { return row[c] < zero_point; });
   }
+}
+
+// The variant of LARQ_COMPUTE_KERNEL / the CPU, chosen per call so the variable can change.
+const BitpackKernels& AutoBitpackKernels() {
+  std::string ignored;
+  const BitpackKernels* kernels = SelectBitpackKernels(IsaVariant::kAuto, &ignored);
+  return kernels != nullptr ? *kernels : *BitpackKernelsPortable();
+}
+
+}  // namespace
+
+const BitpackKernels* BitpackKernelsPortable() {
+  static const BitpackKernels kKernels = {"portable", &PackFloatPortable, &PackInt8Portable};
+  return &kKernels;
+}
+
+void BitpackFloat(const float* in, std::int64_t rows, int channels, TBitpacked* out) {
+  AutoBitpackKernels().pack_float(in, rows, channels, out);
+}
+
+void BitpackInt8(const std::int8_t* in, std::int64_t rows, int channels, std::int8_t zero_point,
+                 TBitpacked* out) {
+  AutoBitpackKernels().pack_int8(in, rows, channels, zero_point, out);
 }
 
 void UnpackToFloat(const TBitpacked* in, std::int64_t rows, int channels, float* out) {

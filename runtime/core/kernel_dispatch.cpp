@@ -1,14 +1,11 @@
-// Run-time choice of the binary GEMM kernels by CPU features (and LARQ_COMPUTE_KERNEL).
+// Run-time choice of the binary GEMM and bit-packing kernels by CPU features (and LARQ_COMPUTE_KERNEL).
 #include <cstdlib>
 
 #include "runtime/core/bgemm.h"
+#include "runtime/core/bitpack.h"
 #include "runtime/core/cpu_features.h"
 
 namespace lc {
-
-#if defined(__aarch64__)
-const BGemmKernels* BGemmKernelsNeon();
-#endif
 
 bool ParseIsaVariant(const std::string& name, IsaVariant* variant) {
   static const struct {
@@ -41,20 +38,44 @@ const char* IsaVariantName(IsaVariant variant) {
 
 namespace {
 
+// The getters of one kernel family's variants; null for a variant this architecture never builds.
+template <typename Kernels>
+struct VariantGetters {
+  const Kernels* (*portable)();
+  const Kernels* (*avx2)();
+  const Kernels* (*avx512)();
+  const Kernels* (*neon)();
+};
+
+#if defined(__x86_64__)
+constexpr VariantGetters<BGemmKernels> kBGemmGetters = {&BGemmKernelsPortable, &BGemmKernelsAvx2,
+                                                        &BGemmKernelsAvx512, nullptr};
+constexpr VariantGetters<BitpackKernels> kBitpackGetters = {
+    &BitpackKernelsPortable, &BitpackKernelsAvx2, &BitpackKernelsAvx512, nullptr};
+#elif defined(__aarch64__)
+constexpr VariantGetters<BGemmKernels> kBGemmGetters = {&BGemmKernelsPortable, nullptr, nullptr,
+                                                        &BGemmKernelsNeon};
+constexpr VariantGetters<BitpackKernels> kBitpackGetters = {&BitpackKernelsPortable, nullptr,
+                                                            nullptr, nullptr};
+#else
+constexpr VariantGetters<BGemmKernels> kBGemmGetters = {&BGemmKernelsPortable, nullptr, nullptr,
+                                                        nullptr};
+constexpr VariantGetters<BitpackKernels> kBitpackGetters = {&BitpackKernelsPortable, nullptr,
+                                                            nullptr, nullptr};
+#endif
+
 // Null with *error set when the build lacks the variant or the CPU cannot run it.
-const BGemmKernels* KernelsIfUsable(IsaVariant variant, std::string* error) {
+template <typename Kernels>
+const Kernels* KernelsIfUsable(const VariantGetters<Kernels>& getters, IsaVariant variant,
+                               std::string* error) {
   const CpuFeatures& cpu = GetCpuFeatures();
-  const BGemmKernels* (*getter)() = nullptr;
+  const Kernels* (*getter)() = nullptr;
   bool cpu_ok = true;
   switch (variant) {
-    case IsaVariant::kPortable: getter = &BGemmKernelsPortable; break;
-#if defined(__x86_64__)
-    case IsaVariant::kAvx2: getter = &BGemmKernelsAvx2; cpu_ok = cpu.avx2; break;
-    case IsaVariant::kAvx512: getter = &BGemmKernelsAvx512; cpu_ok = cpu.avx512_vpopcntdq; break;
-#endif
-#if defined(__aarch64__)
-    case IsaVariant::kNeon: getter = &BGemmKernelsNeon; cpu_ok = cpu.neon; break;
-#endif
+    case IsaVariant::kPortable: getter = getters.portable; break;
+    case IsaVariant::kAvx2: getter = getters.avx2; cpu_ok = cpu.avx2; break;
+    case IsaVariant::kAvx512: getter = getters.avx512; cpu_ok = cpu.avx512_vpopcntdq; break;
+    case IsaVariant::kNeon: getter = getters.neon; cpu_ok = cpu.neon; break;
     default: break;
   }
   const std::string name = IsaVariantName(variant);
@@ -69,9 +90,9 @@ const BGemmKernels* KernelsIfUsable(IsaVariant variant, std::string* error) {
   return getter();
 }
 
-}  // namespace
-
-const BGemmKernels* SelectBGemmKernels(IsaVariant variant, std::string* error) {
+template <typename Kernels>
+const Kernels* SelectKernels(const VariantGetters<Kernels>& getters, IsaVariant variant,
+                             std::string* error) {
   if (variant == IsaVariant::kAuto) {
     const char* forced = std::getenv("LARQ_COMPUTE_KERNEL");
     if (forced != nullptr && *forced != '\0') {
@@ -82,19 +103,29 @@ const BGemmKernels* SelectBGemmKernels(IsaVariant variant, std::string* error) {
       }
     }
   }
-  if (variant != IsaVariant::kAuto) return KernelsIfUsable(variant, error);
+  if (variant != IsaVariant::kAuto) return KernelsIfUsable(getters, variant, error);
   std::string ignored;
   for (IsaVariant best : {IsaVariant::kAvx512, IsaVariant::kAvx2, IsaVariant::kNeon}) {
-    if (const BGemmKernels* kernels = KernelsIfUsable(best, &ignored)) return kernels;
+    if (const Kernels* kernels = KernelsIfUsable(getters, best, &ignored)) return kernels;
   }
-  return BGemmKernelsPortable();
+  return getters.portable();
+}
+
+}  // namespace
+
+const BGemmKernels* SelectBGemmKernels(IsaVariant variant, std::string* error) {
+  return SelectKernels(kBGemmGetters, variant, error);
+}
+
+const BitpackKernels* SelectBitpackKernels(IsaVariant variant, std::string* error) {
+  return SelectKernels(kBitpackGetters, variant, error);
 }
 
 std::vector<std::string> UsableIsaVariants() {
   std::vector<std::string> names;
   for (IsaVariant v : {IsaVariant::kPortable, IsaVariant::kAvx2, IsaVariant::kAvx512, IsaVariant::kNeon}) {
     std::string error;
-    if (KernelsIfUsable(v, &error) != nullptr) names.push_back(IsaVariantName(v));
+    if (KernelsIfUsable(kBGemmGetters, v, &error) != nullptr) names.push_back(IsaVariantName(v));
   }
   return names;
 }
