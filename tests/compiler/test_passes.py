@@ -166,9 +166,22 @@ def test_mul_add_after_binary_conv_fold_into_multiplier_and_bias():
     """)
 
 
-def test_mul_after_relu_is_not_folded():
+def test_non_negative_mul_after_relu_folds_into_multiplier_and_bias():
+    # QuickNet's conv -> ReLU -> BatchNormalization: relu(y)·c = relu(y·c) for c >= 0.
     b = Builder(1, 4, 4, 3)
-    y = b.mul(b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3), activation=1), [1.0, 2.0, 3.0, 4.0])
+    y = b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3, scale=np.ones(4)), np.float32([1, -2, 3, 0]),
+               activation=1)
+    graph = b.output(b.mul(y, [1.0, 2.0, 0.0, 4.0]))
+    check(graph, PIPELINE, str(graph), """
+        graph main(%0: f32[1,4,4,3]) -> (%2)
+          %1: i32[1,4,4,1] = LceQuantize(%0)
+          %2: f32[1,2,2,4] = LceBconv2d(%1, const i32[4,3,3,1], f32[4](1,2,0,4), f32[4](1,-4,0,0)) channels_in=3 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE output_activation_function=RELU pad_values=0 padding=VALID stride_height=1 stride_width=1
+    """)
+
+
+def test_negative_mul_after_relu_is_not_folded():
+    b = Builder(1, 4, 4, 3)
+    y = b.mul(b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3), activation=1), [1.0, -2.0, 3.0, 4.0])
     graph = b.output(y)
     rewrite_to_fixed_point(graph, PIPELINE)
     assert [op.type for op in graph.ops] == ["LceQuantize", "LceBconv2d", "MUL"]

@@ -6,9 +6,13 @@ the conv; elsewhere (after a max-pool, once ``bmaxpool`` has moved the pool) it 
 (b + c)``. Legal when the binary op has no output activation yet (a clamp does not commute), the
 constant broadcasts along channels only and the op is the output's only reader. A fused
 activation of the folded op becomes the binary op's ``output_activation_function``.
+One clamp does commute: ``relu(y)·c = relu(y·c)`` for ``c ≥ 0``, so a non-negative ``MUL``
+after a ReLU output (QuickNet's conv → ReLU → BatchNormalization) folds too.
 """
 
 from __future__ import annotations
+
+from ai_edge_litert import schema_py_generated as schema
 
 from ..ir import Graph, Op
 from ..patterns import (
@@ -28,8 +32,8 @@ def rewrite(graph: Graph, op: Op) -> bool:
         binary = y.producer
         if binary is None or binary.type not in BINARY_OPS or not binary.custom:
             continue
-        if len(binary.inputs) != 4 or binary.options.get("output_activation_function", 0):
-            continue  # bit-packed output, or a clamp already applied after the multiplier
+        if len(binary.inputs) != 4:
+            continue  # bit-packed output
         if graph.only_consumer(y) is not op or op.output.shape != y.shape:
             continue
         channels = y.shape[-1]
@@ -39,12 +43,18 @@ def rewrite(graph: Graph, op: Op) -> bool:
             continue
         if fused_activation(op) not in SUPPORTED_ACTIVATIONS:
             continue
+        RELU = schema.ActivationFunctionType.RELU
+        clamp = binary.options.get("output_activation_function", 0)
+        if clamp and not (
+            clamp == RELU and op.type == "MUL" and fused_activation(op) in (0, RELU) and (c >= 0).all()
+        ):
+            continue  # a clamp already applied after the multiplier does not commute
         if op.type == "MUL":
             multiplier, bias = multiplier * c, bias * c
         else:
             bias = bias + c if op.type == "ADD" else bias - c
         options = dict(binary.options)
-        if fused_activation(op):
+        if fused_activation(op) and not clamp:
             options["output_activation_function"] = int(fused_activation(op))
         name = binary.origin
         inputs = [
