@@ -157,6 +157,53 @@ BConv2DGeometry MakeGeometry(const PackedArray& input, const PackedArray& filter
 }
 
 // A kernel created once and run many times (benchmarks): BConv2D or BFullyConnected.
+// One validated bitpack call: contiguous float32 or int8 input, the chosen variant, the output.
+struct BitpackJob {
+  py::array input;
+  bool is_int8;
+  std::int8_t zero_point;
+  const BitpackKernels* packer;
+  int channels;
+  std::int64_t rows;
+  py::array_t<std::int32_t> out;
+  TBitpacked* out_data;  // taken with the GIL held; Run may go without it
+
+  void Run() const {
+    if (is_int8) {
+      packer->pack_int8(static_cast<const std::int8_t*>(input.data()), rows, channels, zero_point,
+                        out_data);
+    } else {
+      packer->pack_float(static_cast<const float*>(input.data()), rows, channels, out_data);
+    }
+  }
+};
+
+BitpackJob PrepareBitpack(const py::array& x, int zero_point, const std::string& variant) {
+  if (x.ndim() < 1) throw py::value_error("bitpack needs at least one dimension");
+  // The portable variant is the plain reference twin.
+  std::string error;
+  const BitpackKernels* packer =
+      SelectBitpackKernels(ParseVariant(IsReference(variant) ? "portable" : variant), &error);
+  if (packer == nullptr) throw py::value_error(error);
+  const int channels = static_cast<int>(x.shape(x.ndim() - 1));
+  const std::int64_t rows = channels ? x.size() / channels : 0;
+  std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+  shape.back() = PackedSize(channels);
+  const bool is_int8 = x.dtype().is(py::dtype::of<std::int8_t>());
+  py::array input;
+  if (is_int8) {
+    if (zero_point < -128 || zero_point > 127) throw py::value_error("zero_point must be in [-128, 127]");
+    input = py::array_t<std::int8_t, py::array::c_style | py::array::forcecast>::ensure(x);
+  } else {
+    if (zero_point != 0) throw py::value_error("zero_point applies to int8 input only");
+    input = FloatArray::ensure(x);
+    if (!input) throw py::value_error("bitpack takes a float32 or int8 array");
+  }
+  py::array_t<std::int32_t> out(shape);
+  TBitpacked* out_data = out.mutable_data();
+  return {input, is_int8, static_cast<std::int8_t>(zero_point), packer, channels, rows, out, out_data};
+}
+
 class PreparedKernel {
  public:
   using RunFn = std::function<void(const TBitpacked* input, std::int64_t batch, void* output,
@@ -251,32 +298,32 @@ void BindKernels(py::module_& parent) {
   m.def(
       "bitpack",
       [](const py::array& x, int zero_point, const std::string& variant) {
-        if (x.ndim() < 1) throw py::value_error("bitpack needs at least one dimension");
-        // The portable variant is the plain reference twin.
-        const IsaVariant isa = ParseVariant(IsReference(variant) ? "portable" : variant);
-        std::string error;
-        const BitpackKernels* packer = SelectBitpackKernels(isa, &error);
-        if (packer == nullptr) throw py::value_error(error);
-        const int channels = static_cast<int>(x.shape(x.ndim() - 1));
-        const std::int64_t rows = channels ? x.size() / channels : 0;
-        std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
-        shape.back() = PackedSize(channels);
-        py::array_t<std::int32_t> out(shape);
-        if (x.dtype().is(py::dtype::of<std::int8_t>())) {
-          if (zero_point < -128 || zero_point > 127) throw py::value_error("zero_point must be in [-128, 127]");
-          auto in = py::array_t<std::int8_t, py::array::c_style | py::array::forcecast>::ensure(x);
-          packer->pack_int8(in.data(), rows, channels, static_cast<std::int8_t>(zero_point),
-                            out.mutable_data());
-        } else {
-          if (zero_point != 0) throw py::value_error("zero_point applies to int8 input only");
-          auto in = FloatArray::ensure(x);
-          if (!in) throw py::value_error("bitpack takes a float32 or int8 array");
-          packer->pack_float(in.data(), rows, channels, out.mutable_data());
+        const BitpackJob job = PrepareBitpack(x, zero_point, variant);
+        {
+          py::gil_scoped_release release;
+          job.Run();
         }
-        return out;
+        return job.out;
       },
       py::arg("x"), py::arg("zero_point") = 0, py::arg("variant") = "auto",
       "Bit-packs the last axis: [..., C] float32/int8 -> [..., ceil(C/32)] int32 (bit 1 = -1).");
+
+  m.def(
+      "time_bitpack",
+      [](const py::array& x, int iterations, int zero_point, const std::string& variant) {
+        const BitpackJob job = PrepareBitpack(x, zero_point, variant);
+        std::vector<double> seconds;
+        seconds.reserve(iterations);
+        py::gil_scoped_release release;
+        for (int i = 0; i < iterations; ++i) {
+          const auto start = std::chrono::steady_clock::now();
+          job.Run();
+          seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
+        return seconds;
+      },
+      py::arg("x"), py::arg("iterations"), py::arg("zero_point") = 0, py::arg("variant") = "auto",
+      "Seconds of each of `iterations` back-to-back bitpack runs (single thread) into one output.");
 
   m.def(
       "unpack",

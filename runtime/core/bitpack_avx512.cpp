@@ -23,6 +23,7 @@ inline std::uint64_t PackFloat64(const float* x, std::uint64_t valid) {
   std::uint64_t bits = 0;
   for (int i = 0; i < 4; ++i) {
     const __mmask16 lanes = static_cast<__mmask16>(valid >> (16 * i));
+    if (lanes == 0) break;  // `valid` is a run of low bits: nothing further to pack
     const __m512 values = _mm512_maskz_loadu_ps(lanes, x + 16 * i);
     bits |= std::uint64_t{_mm512_mask_cmp_ps_mask(lanes, values, zero, _CMP_LT_OQ)} << (16 * i);
   }

@@ -458,11 +458,37 @@ std::unique_ptr<ModelRunner> ModelRunner::Create(const void* model_data, std::si
   }
   for (auto& t : runner->inputs_) {
     if (!runner->BindTensor(&t, error)) return nullptr;
-    runner->load_input_elements_ += NumElements(t.details.shape);
+    runner->load_input_shapes_.push_back(t.details.shape);
   }
-  runner->load_input_elements_ = std::max<std::size_t>(runner->load_input_elements_, 1);
   if (!runner->RefreshOutputs(error)) return nullptr;
+  runner->FindValueDependentOutputs();
   return runner;
+}
+
+void ModelRunner::FindValueDependentOutputs() {
+  if (inputs_.empty() || outputs_.empty()) return;
+  std::vector<std::vector<int>> load_outputs;
+  for (const auto& t : outputs_) load_outputs.push_back(t.details.shape);
+  // A larger batch: every output LiteRT can shape before a run and whose signature has a free
+  // dimension follows it; one that keeps its old shape is computed from values.
+  std::string ignored;
+  bool resized = true;
+  for (int i = 0; resized && i < NumInputs(); ++i) {
+    std::vector<int> bigger = load_input_shapes_[i];
+    if (!bigger.empty()) bigger[0] += 1;
+    resized = ResizeLiteRtInput(i, bigger, &ignored);
+  }
+  if (resized && RefreshOutputs(&ignored)) {
+    for (std::size_t o = 0; o < outputs_.size(); ++o) {
+      const TensorDetails& d = outputs_[o].details;
+      const bool free_dim = std::any_of(d.shape_signature.begin(), d.shape_signature.end(),
+                                        [](int v) { return v < 0; });
+      if (free_dim && d.shape == load_outputs[o]) value_dependent_outputs_.push_back(d.name);
+    }
+  }
+  for (int i = 0; i < NumInputs(); ++i) ResizeLiteRtInput(i, load_input_shapes_[i], &ignored);
+  RefreshOutputs(&ignored);
+  impl_->TakeNodeError();
 }
 
 ModelRunner::~ModelRunner() {
@@ -477,11 +503,11 @@ ModelRunner::~ModelRunner() {
 
 const std::string& ModelRunner::LiteRtLibrary() const { return impl_->api->library_path; }
 
-bool ModelRunner::BindTensor(Tensor* tensor, std::string* error, std::size_t min_capacity) {
+bool ModelRunner::BindTensor(Tensor* tensor, std::string* error) {
   const LiteRtApi& api = *impl_->api;
   TensorDetails& d = tensor->details;
   d.bytes = NumElements(d.shape) * ElementSize(d.element_type);
-  const std::size_t wanted = std::max({d.bytes, min_capacity, std::size_t{1}});
+  const std::size_t wanted = std::max(d.bytes, std::size_t{1});
   if (wanted > tensor->capacity || !tensor->memory) {
     std::free(tensor->memory);
     tensor->memory = AlignedAlloc(wanted);
@@ -523,18 +549,9 @@ bool ModelRunner::RefreshOutputs(std::string* error) {
     *error = node_error;
     return false;
   }
-  // Shapes computed from tensor values (e.g. SHAPE -> RESHAPE of a Flatten) are known only after
-  // a run; until then LiteRT reports the old ones. Outputs get room for the input growth, and
-  // Invoke reads the real shapes back.
-  std::size_t input_elements = 0;
-  for (const auto& t : inputs_) input_elements += NumElements(t.details.shape);
-  const std::size_t growth =
-      std::max<std::size_t>(1, (input_elements + load_input_elements_ - 1) / load_input_elements_);
   for (std::size_t i = 0; i < outputs_.size(); ++i) {
-    TensorDetails& d = outputs_[i].details;
-    d.shape = ShapeOf(layouts[i]);
-    const std::size_t bytes = NumElements(d.shape) * ElementSize(d.element_type);
-    if (!BindTensor(&outputs_[i], error, bytes * growth)) return false;
+    outputs_[i].details.shape = ShapeOf(layouts[i]);
+    if (!BindTensor(&outputs_[i], error)) return false;
   }
   return true;
 }
@@ -579,6 +596,23 @@ bool ModelRunner::ResizeInput(int index, const std::vector<int>& shape, std::str
       return false;
     }
   }
+  // LiteRT writes a value-dependent output at the size it finds while running, which no buffer
+  // sized before the run can be known to hold: such models run only at their load shapes.
+  if (!value_dependent_outputs_.empty() && shape != load_input_shapes_[index]) {
+    *error = "cannot resize input '" + d.name + "' to " + ops::ShapeText(shape) + ": output '" +
+             value_dependent_outputs_.front() +
+             "' has a shape computed from tensor values while the model runs (e.g. a Flatten "
+             "built from SHAPE, STRIDED_SLICE, PACK and RESHAPE that is not a plain batch "
+             "flatten), so its size is unknown before a run; the model runs only at input shape " +
+             ops::ShapeText(load_input_shapes_[index]);
+    return false;
+  }
+  return ResizeLiteRtInput(index, shape, error) && BindTensor(&inputs_[index], error) &&
+         RefreshOutputs(error);
+}
+
+bool ModelRunner::ResizeLiteRtInput(int index, const std::vector<int>& shape, std::string* error) {
+  TensorDetails& d = inputs_[index].details;
   const bool dynamic = std::any_of(d.shape_signature.begin(), d.shape_signature.end(),
                                    [](int v) { return v < 0; });
   const LiteRtApi& api = *impl_->api;
@@ -594,7 +628,7 @@ bool ModelRunner::ResizeInput(int index, const std::vector<int>& shape, std::str
     return false;
   }
   d.shape = shape;
-  return BindTensor(&inputs_[index], error) && RefreshOutputs(error);
+  return true;
 }
 
 bool ModelRunner::Invoke(std::string* error) {

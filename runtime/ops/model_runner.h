@@ -86,12 +86,17 @@ class ModelRunner {
     void* buffer = nullptr;  // LiteRtTensorBuffer wrapping `memory`
   };
   ModelRunner() = default;
-  // (Re)creates the LiteRT buffer over host memory of at least min_capacity bytes.
-  bool BindTensor(Tensor* tensor, std::string* error, std::size_t min_capacity = 0);
+  // (Re)creates the LiteRT buffer over host memory sized for the tensor's current shape.
+  bool BindTensor(Tensor* tensor, std::string* error);
   bool RefreshOutputs(std::string* error);  // after a resize
   bool ReadOutputShapes(std::string* error);  // after a run
+  bool ResizeLiteRtInput(int index, const std::vector<int>& shape, std::string* error);
+  // Outputs whose shapes LiteRT computes only while running (from tensor values): found at load
+  // by resizing the batch and seeing which output shapes LiteRT cannot follow.
+  void FindValueDependentOutputs();
 
-  std::size_t load_input_elements_ = 1;
+  std::vector<std::vector<int>> load_input_shapes_;
+  std::vector<std::string> value_dependent_outputs_;
 
   std::unique_ptr<Impl> impl_;
   std::vector<Tensor> inputs_, outputs_;

@@ -15,7 +15,16 @@ import tensorflow as tf
 from ai_edge_litert import schema_py_generated as schema
 
 import larq_compute as lc
-from larq_compute.runtime_prepare import make_flatten_shapes_static, read_model
+from larq_compute import _native
+from larq_compute.interpreter import litert_library
+from larq_compute.runtime_prepare import (
+    _fill_absent_inputs,
+    _give_custom_nodes_own_codes,
+    make_flatten_shapes_static,
+    prepare_model,
+    read_model,
+    write_model,
+)
 
 _NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 
@@ -75,3 +84,40 @@ def test_flatten_model_equals_keras_at_growing_and_shrinking_batches(flatten_mod
         got = interpreter.predict(x)
         assert got.shape == (batch, 10)
         np.testing.assert_allclose(got, np.asarray(keras_model(x)), atol=1e-4, rtol=1e-5)
+
+
+def _prepared_without_static_shapes(stock: bytes) -> bytes:
+    model = read_model(stock)
+    _fill_absent_inputs(model)
+    _give_custom_nodes_own_codes(model)
+    return write_model(model)
+
+
+def test_runner_refuses_to_resize_a_model_with_value_dependent_output_shapes(flatten_model):
+    """Without the rewrite, output sizes are known only while running: the runner refuses other
+    batches before running (never writing past a buffer) and stays right at the load batch."""
+    keras_model, stock = flatten_model
+    runner = _native.ModelRunner(_prepared_without_static_shapes(stock), 1, litert_library())
+    rng = np.random.default_rng(1)
+    for batch in [100, 1000, 2, 1, 128, 1]:
+        x = rng.standard_normal((batch, 6, 6, 2)).astype(np.float32)
+        if batch != 1:
+            with pytest.raises(_native.RuntimeFailure, match="computed from tensor values"):
+                runner.resize_input(0, list(x.shape))
+            continue
+        runner.set_input(0, x)
+        runner.invoke()
+        (details,) = runner.output_details()
+        assert list(details["shape"]) == [1, 10]
+        got = np.frombuffer(runner.get_output(0), dtype=np.float32).reshape(1, 10)
+        np.testing.assert_allclose(got, np.asarray(keras_model(x)), atol=1e-4, rtol=1e-5)
+
+
+def test_static_flatten_model_resizes_freely_on_the_native_runner(flatten_model):
+    _, stock = flatten_model
+    runner = _native.ModelRunner(prepare_model(stock), 1, litert_library())
+    for batch in [1000, 3, 300]:
+        runner.resize_input(0, [batch, 6, 6, 2])
+        runner.set_input(0, np.ones((batch, 6, 6, 2), np.float32))
+        runner.invoke()
+        assert list(runner.output_details()[0]["shape"]) == [batch, 10]
