@@ -44,12 +44,7 @@ def _randomize_batch_norms(model: keras.Model, rng: np.random.Generator) -> None
 
 
 def _marks(name: str) -> list:
-    marks = [] if name in FAST else [pytest.mark.slow]
-    if name == "XNORNet":
-        # One binary conv stays float: the converter reports its filter "is not a constant"
-        # (the stock converter leaves the XNOR weight scaling of a large kernel unfolded).
-        marks.append(pytest.mark.xfail(reason="a binary conv's filter is not constant", strict=True))
-    return marks
+    return [] if name in FAST else [pytest.mark.slow]
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=_marks(name)) for name in sorted(zoo.MODELS)])
@@ -88,11 +83,6 @@ def test_converts_to_binary_ops_and_matches_keras(name):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="at 224x224 the stock converter emits the 9216->4096 binary dense as BATCH_MATMUL, "
-    "which the compiler neither converts nor reports",
-    strict=True,
-)
 def test_binary_alexnet_dense_layers_convert_at_full_size():
     model = zoo.BinaryAlexNet()
     with warnings.catch_warnings():

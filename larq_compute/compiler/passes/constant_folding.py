@@ -7,12 +7,13 @@ Folding them gives the binary-layer passes the constant filter they need, and th
 longer recomputes the weights on every call.
 
 Each op kind is evaluated in numpy with TFLite's semantics: float32 arithmetic, numpy-style
-broadcasting, fused activations applied, ``SIGN(0) = 0``. ``MEAN``/``SUM`` accumulate in float64
-and round once (the runtime sums in float32, so results may differ in the last ulp; the
-binary-weight check allows a relative 1e-5) and ``SQRT``/``RSQRT`` may differ by one ulp
-(the runtime's vectorised square roots). Signed zeros
-are not tracked (``-0.0`` and ``0.0`` may swap), which no comparison or product can tell. Op kinds not listed here, and ops whose result
-would not match the output tensor's declared shape and type, are left alone.
+broadcasting, fused activations applied, ``SIGN(0) = 0``. Known differences from the runtime:
+``MEAN``/``SUM`` accumulate in float64 and round once (the runtime sums in float32, so the last
+ulp may differ; the binary-weight check allows a relative 1e-5); ``SQRT`` may differ by one ulp
+and ``RSQRT`` by a few (the runtime's square roots are vectorised approximations, the fold is
+correctly rounded); signed zeros are not tracked (only a division by zero tells them apart).
+Op kinds not listed here, and ops whose result would not match the output tensor's declared
+shape and type, are left alone.
 """
 
 from __future__ import annotations
@@ -36,13 +37,12 @@ _ACTIVATIONS: dict[int, Callable[[np.ndarray], np.ndarray]] = {
 def _arithmetic(function: Callable[[np.ndarray, np.ndarray], np.ndarray]):
     def fold(op: Op, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
         activation = _ACTIVATIONS.get(fused_activation(op))
-        if activation is None or a.dtype != b.dtype:
+        if activation is None or a.dtype != b.dtype or a.dtype.kind not in "fi":
             return None
-        if a.dtype.kind == "i" and function is np.divide:
-            return None  # integer DIV rounds differently per runtime version; leave it
+        if a.dtype.kind == "i" and (function is np.divide or fused_activation(op)):
+            return None  # integer DIV rounding and clamping vary between kernels; leave them
         with np.errstate(all="ignore"):
-            result = function(a, b).astype(a.dtype)
-        return activation(result) if a.dtype.kind == "f" else result
+            return activation(function(a, b).astype(a.dtype))
 
     return fold
 
