@@ -56,7 +56,7 @@ constexpr VariantGetters<BitpackKernels> kBitpackGetters = {
 constexpr VariantGetters<BGemmKernels> kBGemmGetters = {&BGemmKernelsPortable, nullptr, nullptr,
                                                         &BGemmKernelsNeon};
 constexpr VariantGetters<BitpackKernels> kBitpackGetters = {&BitpackKernelsPortable, nullptr,
-                                                            nullptr, nullptr};
+                                                            nullptr, &BitpackKernelsNeon};
 #else
 constexpr VariantGetters<BGemmKernels> kBGemmGetters = {&BGemmKernelsPortable, nullptr, nullptr,
                                                         nullptr};
