@@ -25,6 +25,19 @@ def quantize_model() -> bytes:
     return b.build([x], [y])
 
 
+def add_bconv2d(b: ModelBuilder, x: int, filter_data: np.ndarray, out_size: int, same: bool) -> int:
+    """A 3x3 LceBconv2d (one-padded SAME or VALID) with float output on packed input x."""
+    f = b.tensor(list(filter_data.shape), filter_data.dtype.type, "filter", data=filter_data)
+    m = b.tensor([CHANNELS_OUT], np.float32, "m", data=np.ones(CHANNELS_OUT, np.float32))
+    bias = b.tensor([CHANNELS_OUT], np.float32, "b", data=np.zeros(CHANNELS_OUT, np.float32))
+    y = b.tensor([1, out_size, out_size, CHANNELS_OUT], np.float32, "y")
+    b.custom_op("LceBconv2d", [x, f, m, bias], [y], {
+        "channels_in": CHANNELS_IN, "dilation_height_factor": 1, "dilation_width_factor": 1,
+        "fused_activation_function": 0, "pad_values": int(same), "padding": 0 if same else 1,
+        "stride_height": 1, "stride_width": 1})
+    return y
+
+
 def bconv2d_model(weights: np.ndarray, float_filter: bool) -> bytes:
     """float input -> LceQuantize -> LceBconv2d (3x3, one-padded SAME) -> float output."""
     b = ModelBuilder()
@@ -32,15 +45,7 @@ def bconv2d_model(weights: np.ndarray, float_filter: bool) -> bytes:
     q = b.tensor([1, 4, 4, ref.packed_size(CHANNELS_IN)], np.int32, "q")
     b.custom_op("LceQuantize", [x], [q])
     data = weights.astype(np.float32) if float_filter else ref.bitpack(weights)
-    f = b.tensor(list(data.shape), data.dtype.type, "filter", data=data)
-    m = b.tensor([CHANNELS_OUT], np.float32, "m", data=np.ones(CHANNELS_OUT, np.float32))
-    bias = b.tensor([CHANNELS_OUT], np.float32, "b", data=np.zeros(CHANNELS_OUT, np.float32))
-    y = b.tensor([1, 4, 4, CHANNELS_OUT], np.float32, "y")
-    b.custom_op("LceBconv2d", [q, f, m, bias], [y], {
-        "channels_in": CHANNELS_IN, "dilation_height_factor": 1, "dilation_width_factor": 1,
-        "fused_activation_function": 0, "pad_values": 1, "padding": 0,
-        "stride_height": 1, "stride_width": 1})
-    return b.build([x], [y])
+    return b.build([x], [add_bconv2d(b, q, data, 4, same=True)])
 
 
 def weights() -> np.ndarray:
@@ -67,16 +72,7 @@ def test_unusable_forced_variant_names_the_conv(monkeypatch):
     # Without a LceQuantize in front, the conv itself reports the variant at load.
     b = ModelBuilder()
     x = b.tensor([1, 4, 4, ref.packed_size(CHANNELS_IN)], np.int32, "x")
-    data = ref.bitpack(weights())
-    f = b.tensor(list(data.shape), np.int32, "filter", data=data)
-    m = b.tensor([CHANNELS_OUT], np.float32, "m", data=np.ones(CHANNELS_OUT, np.float32))
-    bias = b.tensor([CHANNELS_OUT], np.float32, "b", data=np.zeros(CHANNELS_OUT, np.float32))
-    y = b.tensor([1, 2, 2, CHANNELS_OUT], np.float32, "y")
-    b.custom_op("LceBconv2d", [x, f, m, bias], [y], {
-        "channels_in": CHANNELS_IN, "dilation_height_factor": 1, "dilation_width_factor": 1,
-        "fused_activation_function": 0, "pad_values": 0, "padding": 1,
-        "stride_height": 1, "stride_width": 1})
-    content = b.build([x], [y])
+    content = b.build([x], [add_bconv2d(b, x, ref.bitpack(weights()), 2, same=False)])
     monkeypatch.setenv("LARQ_COMPUTE_KERNEL", "sse9")
     with pytest.raises(InvalidModelError, match=r"LceBconv2d.*LARQ_COMPUTE_KERNEL='sse9'"):
         Interpreter(model_content=content)
