@@ -117,8 +117,8 @@ int main() {
   for (float& v : w) v = rng() & 1 ? 1.0f : -1.0f;
   for (int o = 0; o < kO; ++o) multiplier[o] = 0.25f + o * 0.01f, bias[o] = o * 0.5f - 3.0f;
   std::vector<lc::TBitpacked> input(kH * kW * 2), filter(kO * kK * kK * 2);
-  lc::BitpackFloat(x.data(), kH * kW, kC, input.data());
-  lc::BitpackFloat(w.data(), kO * kK * kK, kC, filter.data());
+  lc::BitpackKernelsPortable()->pack_float(x.data(), kH * kW, kC, input.data());
+  lc::BitpackKernelsPortable()->pack_float(w.data(), kO * kK * kK, kC, filter.data());
 
   lc::BConv2DGeometry g;
   g.in_height = kH, g.in_width = kW, g.channels_in = kC, g.channels_out = kO;

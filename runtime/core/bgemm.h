@@ -84,6 +84,11 @@ const BGemmKernels* BGemmKernelsNeon();
 // supported by this CPU.
 const BGemmKernels* SelectBGemmKernels(IsaVariant variant, std::string* error);
 
+// Replaces kAuto by the variant SelectBGemmKernels picks for it now (LARQ_COMPUTE_KERNEL or the
+// CPU's best), so an op checks a forced variant once at model load and every kernel object it
+// builds later uses the same one. False with *error set as SelectBGemmKernels.
+bool ResolveBGemmVariant(IsaVariant* variant, std::string* error);
+
 // Names of the variants that are built into this library and run on this CPU, best last (a
 // subset of AvailableIsaVariants(), which lists what the CPU supports).
 std::vector<std::string> UsableIsaVariants();

@@ -50,27 +50,11 @@ void PackInt8Portable(const std::int8_t* in, std::int64_t rows, int channels,
   }
 }
 
-// The variant of LARQ_COMPUTE_KERNEL / the CPU, chosen per call so the variable can change.
-const BitpackKernels& AutoBitpackKernels() {
-  std::string ignored;
-  const BitpackKernels* kernels = SelectBitpackKernels(IsaVariant::kAuto, &ignored);
-  return kernels != nullptr ? *kernels : *BitpackKernelsPortable();
-}
-
 }  // namespace
 
 const BitpackKernels* BitpackKernelsPortable() {
   static const BitpackKernels kKernels = {"portable", &PackFloatPortable, &PackInt8Portable};
   return &kKernels;
-}
-
-void BitpackFloat(const float* in, std::int64_t rows, int channels, TBitpacked* out) {
-  AutoBitpackKernels().pack_float(in, rows, channels, out);
-}
-
-void BitpackInt8(const std::int8_t* in, std::int64_t rows, int channels, std::int8_t zero_point,
-                 TBitpacked* out) {
-  AutoBitpackKernels().pack_int8(in, rows, channels, zero_point, out);
 }
 
 void UnpackToFloat(const TBitpacked* in, std::int64_t rows, int channels, float* out) {

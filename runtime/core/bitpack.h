@@ -9,21 +9,16 @@
 
 namespace lc {
 
-// in: [rows, channels] float; out: [rows, PackedSize(channels)]. bit = (x < 0), so 0, -0 and NaN
-// pack to +1. Runs the best bit-packing variant (LARQ_COMPUTE_KERNEL if set and usable, else the
-// best this CPU and build support; an unusable forced variant falls back to portable).
-void BitpackFloat(const float* in, std::int64_t rows, int channels, TBitpacked* out);
-
-// in: [rows, channels] int8; out: [rows, PackedSize(channels)]. bit = (q < zero_point).
-void BitpackInt8(const std::int8_t* in, std::int64_t rows, int channels, std::int8_t zero_point,
-                 TBitpacked* out);
-
-// The ISA variants of BitpackFloat / BitpackInt8, one file each (bitpack.cpp is the portable
-// reference twin; bitpack_avx2.cpp, bitpack_avx512.cpp, bitpack_neon.cpp), selected like the
-// binary GEMM kernels (kernel_dispatch.cpp). Every variant gives bit-identical results.
+// The bit-packers, one file per ISA variant (bitpack.cpp is the portable reference twin;
+// bitpack_avx2.cpp, bitpack_avx512.cpp, bitpack_neon.cpp), selected like the binary GEMM kernels
+// (kernel_dispatch.cpp). Every variant gives bit-identical results. Ops resolve theirs once at
+// Init (SelectBitpackKernels) and keep the pointer: no dispatch work per call.
 struct BitpackKernels {
   const char* name;  // "portable", "avx2", "avx512", "neon"
+  // in: [rows, channels] float; out: [rows, PackedSize(channels)]. bit = (x < 0), so 0, -0 and
+  // NaN pack to +1.
   void (*pack_float)(const float* in, std::int64_t rows, int channels, TBitpacked* out);
+  // in: [rows, channels] int8; out: [rows, PackedSize(channels)]. bit = (q < zero_point).
   void (*pack_int8)(const std::int8_t* in, std::int64_t rows, int channels,
                     std::int8_t zero_point, TBitpacked* out);
 };
@@ -33,8 +28,9 @@ const BitpackKernels* BitpackKernelsAvx2();
 const BitpackKernels* BitpackKernelsAvx512();
 const BitpackKernels* BitpackKernelsNeon();
 
-// As SelectBGemmKernels (bgemm.h): null with *error set when the variant is unknown, not built, or
-// not supported by this CPU.
+// As SelectBGemmKernels (bgemm.h): kAuto means LARQ_COMPUTE_KERNEL if set, else the best this CPU
+// and build support; null with *error set when the variant is unknown, not built, or not supported
+// by this CPU (a forced variant never falls back to another one).
 const BitpackKernels* SelectBitpackKernels(IsaVariant variant, std::string* error);
 
 // in: [rows, PackedSize(channels)]; out: [rows, channels] of exactly +1.0f / -1.0f.

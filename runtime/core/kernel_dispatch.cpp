@@ -56,7 +56,7 @@ constexpr VariantGetters<BitpackKernels> kBitpackGetters = {
 constexpr VariantGetters<BGemmKernels> kBGemmGetters = {&BGemmKernelsPortable, nullptr, nullptr,
                                                         &BGemmKernelsNeon};
 constexpr VariantGetters<BitpackKernels> kBitpackGetters = {&BitpackKernelsPortable, nullptr,
-                                                            nullptr, nullptr};
+                                                            nullptr, &BitpackKernelsNeon};
 #else
 constexpr VariantGetters<BGemmKernels> kBGemmGetters = {&BGemmKernelsPortable, nullptr, nullptr,
                                                         nullptr};
@@ -93,9 +93,11 @@ const Kernels* KernelsIfUsable(const VariantGetters<Kernels>& getters, IsaVarian
 template <typename Kernels>
 const Kernels* SelectKernels(const VariantGetters<Kernels>& getters, IsaVariant variant,
                              std::string* error) {
+  bool from_environment = false;
   if (variant == IsaVariant::kAuto) {
     const char* forced = std::getenv("LARQ_COMPUTE_KERNEL");
     if (forced != nullptr && *forced != '\0') {
+      from_environment = true;
       if (!ParseIsaVariant(forced, &variant)) {
         *error = std::string("LARQ_COMPUTE_KERNEL='") + forced +
                  "' is not one of auto, portable, avx2, avx512, neon";
@@ -103,7 +105,11 @@ const Kernels* SelectKernels(const VariantGetters<Kernels>& getters, IsaVariant 
       }
     }
   }
-  if (variant != IsaVariant::kAuto) return KernelsIfUsable(getters, variant, error);
+  if (variant != IsaVariant::kAuto) {
+    const Kernels* kernels = KernelsIfUsable(getters, variant, error);
+    if (kernels == nullptr && from_environment) *error += " (forced by LARQ_COMPUTE_KERNEL)";
+    return kernels;
+  }
   std::string ignored;
   for (IsaVariant best : {IsaVariant::kAvx512, IsaVariant::kAvx2, IsaVariant::kNeon}) {
     if (const Kernels* kernels = KernelsIfUsable(getters, best, &ignored)) return kernels;
@@ -115,6 +121,11 @@ const Kernels* SelectKernels(const VariantGetters<Kernels>& getters, IsaVariant 
 
 const BGemmKernels* SelectBGemmKernels(IsaVariant variant, std::string* error) {
   return SelectKernels(kBGemmGetters, variant, error);
+}
+
+bool ResolveBGemmVariant(IsaVariant* variant, std::string* error) {
+  const BGemmKernels* kernels = SelectBGemmKernels(*variant, error);
+  return kernels != nullptr && ParseIsaVariant(kernels->name, variant);
 }
 
 const BitpackKernels* SelectBitpackKernels(IsaVariant variant, std::string* error) {

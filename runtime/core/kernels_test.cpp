@@ -3,7 +3,9 @@
 // (scripts/cc_tests.sh).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -35,7 +37,7 @@ std::vector<TBitpacked> RandomPacked(std::mt19937& rng, std::int64_t rows, int c
   std::uniform_int_distribution<int> sign(0, 1);
   for (float& v : values) v = sign(rng) ? 1.0f : -1.0f;
   std::vector<TBitpacked> packed(rows * PackedSize(channels));
-  BitpackFloat(values.data(), rows, channels, packed.data());
+  BitpackKernelsPortable()->pack_float(values.data(), rows, channels, packed.data());
   return packed;
 }
 
@@ -46,7 +48,7 @@ TEST(Bitpack, RoundTripAndPaddingBits) {
     std::vector<float> x(3 * channels);
     for (float& v : x) v = normal(rng);
     std::vector<TBitpacked> packed(3 * PackedSize(channels));
-    BitpackFloat(x.data(), 3, channels, packed.data());
+    BitpackKernelsPortable()->pack_float(x.data(), 3, channels, packed.data());
     if (channels % 32) {
       const auto last = static_cast<std::uint32_t>(packed[PackedSize(channels) - 1]);
       EXPECT_EQ(last >> (channels % 32), 0u) << channels;
@@ -56,9 +58,56 @@ TEST(Bitpack, RoundTripAndPaddingBits) {
     for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(back[i], x[i] < 0 ? -1.0f : 1.0f);
     std::vector<std::int8_t> q(x.size()), q_back(x.size());
     for (std::size_t i = 0; i < x.size(); ++i) q[i] = static_cast<std::int8_t>(std::lround(x[i] * 40));
-    BitpackInt8(q.data(), 3, channels, 2, packed.data());
+    BitpackKernelsPortable()->pack_int8(q.data(), 3, channels, 2, packed.data());
     UnpackToInt8(packed.data(), 3, channels, 0.5f, 2, q_back.data());
     for (std::size_t i = 0; i < q.size(); ++i) EXPECT_EQ(q_back[i], q[i] < 2 ? 0 : 4);
+  }
+}
+
+// Every bit-packing variant this CPU runs against the portable twin: random values, the values at
+// the sign / zero-point boundary (0, -0, NaN of either sign, infinities, denormals), ragged row
+// ends and contiguous rows (C % 32 == 0), at several row counts.
+TEST(Bitpack, EveryUsableVariantMatchesPortable) {
+  const BitpackKernels* portable = BitpackKernelsPortable();
+  std::vector<const BitpackKernels*> variants;
+  for (IsaVariant variant : UsableVariants()) {
+    std::string error;
+    if (const BitpackKernels* kernels = SelectBitpackKernels(variant, &error)) variants.push_back(kernels);
+  }
+  const float nan = std::nanf(""), inf = INFINITY;
+  const float adversarial[] = {0.0f, -0.0f, nan, -nan, inf, -inf, 1e-45f, -1e-45f, 1e-40f,
+                               -1e-40f, 3.4e38f, -3.4e38f, 1.0f, -1.0f};
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  std::uniform_int_distribution<int> pick(0, sizeof(adversarial) / sizeof(float) - 1), byte(-128, 127);
+  for (int channels : {1, 7, 16, 31, 32, 33, 63, 64, 65, 96, 100, 129, 513}) {
+    for (std::int64_t rows : {1, 3, 17}) {
+      const std::size_t count = static_cast<std::size_t>(rows) * channels;
+      std::vector<float> random(count), special(count);
+      std::vector<std::int8_t> q(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        random[i] = normal(rng);
+        special[i] = adversarial[pick(rng)];
+        q[i] = static_cast<std::int8_t>(byte(rng));
+      }
+      std::vector<TBitpacked> expected(rows * PackedSize(channels)), got(expected.size());
+      for (const BitpackKernels* kernels : variants) {
+        for (const std::vector<float>* x : {&random, &special}) {
+          portable->pack_float(x->data(), rows, channels, expected.data());
+          // Poison the output: a variant must write every word, padding bits included.
+          std::fill(got.begin(), got.end(), -1);
+          kernels->pack_float(x->data(), rows, channels, got.data());
+          EXPECT_EQ(got, expected) << kernels->name << " float, C = " << channels << ", rows = " << rows;
+        }
+        for (int zero_point : {-128, -1, 0, 5, 127}) {
+          portable->pack_int8(q.data(), rows, channels, static_cast<std::int8_t>(zero_point), expected.data());
+          std::fill(got.begin(), got.end(), -1);
+          kernels->pack_int8(q.data(), rows, channels, static_cast<std::int8_t>(zero_point), got.data());
+          EXPECT_EQ(got, expected) << kernels->name << " int8, zero point " << zero_point
+                                   << ", C = " << channels << ", rows = " << rows;
+        }
+      }
+    }
   }
 }
 
@@ -166,8 +215,8 @@ TEST(BConv2D, ZeroPaddingCountsOnlyInsideTaps) {
   g.padding = Padding::kSame;
   std::vector<float> ones_in(3 * 4 * 40, 1.0f), ones_w(2 * 9 * 40, 1.0f);
   std::vector<TBitpacked> input(12 * 2), filter(18 * 2);
-  BitpackFloat(ones_in.data(), 12, 40, input.data());
-  BitpackFloat(ones_w.data(), 18, 40, filter.data());
+  BitpackKernelsPortable()->pack_float(ones_in.data(), 12, 40, input.data());
+  BitpackKernelsPortable()->pack_float(ones_w.data(), 18, 40, filter.data());
   for (IsaVariant variant : UsableVariants()) {
     std::string error;
     auto conv = BConv2D::Create(g, filter.data(), OutputTransform{}, variant, &error);
@@ -202,6 +251,38 @@ TEST(BConv2D, InvalidArgumentsGiveErrors) {
   EXPECT_FALSE(BConv2D::Create(g, filter.data(), OutputTransform{}, IsaVariant::kNeon, &error));
   EXPECT_NE(error.find("'neon' is not"), std::string::npos) << error;
 #endif
+}
+
+// A variant forced through LARQ_COMPUTE_KERNEL that this build or CPU lacks is an error for both
+// kernel families, never a fallback; kAuto resolves to one concrete variant.
+TEST(Dispatch, ForcedUnusableVariantIsAnError) {
+#if defined(__x86_64__)
+  const char* unusable = "neon";
+#else
+  const char* unusable = "avx512";
+#endif
+  setenv("LARQ_COMPUTE_KERNEL", unusable, 1);
+  std::string error;
+  EXPECT_EQ(SelectBitpackKernels(IsaVariant::kAuto, &error), nullptr);
+  EXPECT_NE(error.find(std::string("'") + unusable + "'"), std::string::npos) << error;
+  EXPECT_NE(error.find("LARQ_COMPUTE_KERNEL"), std::string::npos) << error;
+  IsaVariant variant = IsaVariant::kAuto;
+  error.clear();
+  EXPECT_FALSE(ResolveBGemmVariant(&variant, &error));
+  EXPECT_NE(error.find("LARQ_COMPUTE_KERNEL"), std::string::npos) << error;
+
+  setenv("LARQ_COMPUTE_KERNEL", "portable", 1);
+  ASSERT_NE(SelectBitpackKernels(IsaVariant::kAuto, &error), nullptr);
+  EXPECT_STREQ(SelectBitpackKernels(IsaVariant::kAuto, &error)->name, "portable");
+  variant = IsaVariant::kAuto;
+  EXPECT_TRUE(ResolveBGemmVariant(&variant, &error)) << error;
+  EXPECT_EQ(variant, IsaVariant::kPortable);
+  unsetenv("LARQ_COMPUTE_KERNEL");
+
+  variant = IsaVariant::kAuto;
+  EXPECT_TRUE(ResolveBGemmVariant(&variant, &error)) << error;
+  EXPECT_NE(variant, IsaVariant::kAuto);
+  EXPECT_EQ(UsableIsaVariants().back(), IsaVariantName(variant));
 }
 
 TEST(BFullyConnected, VariantsMatchReference) {

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "runtime/core/bconv2d.h"
+#include "runtime/core/bgemm.h"
 #include "runtime/core/bitpack.h"
 #include "runtime/ops/lce_ops.h"
 #include "runtime/ops/op_common.h"
@@ -89,6 +90,12 @@ class LceBconv2d : public OpKernel {
       *error = invalid;
       return false;
     }
+    // Kernels are chosen once, here, so a forced variant the CPU or build lacks fails at load.
+    if (!ResolveBGemmVariant(&variant_, error)) return false;
+    if (float_filter_) {
+      bitpack_ = SelectBitpackKernels(IsaVariant::kAuto, error);
+      if (bitpack_ == nullptr) return false;
+    }
     return true;
   }
 
@@ -156,8 +163,8 @@ class LceBconv2d : public OpKernel {
                               geometry_.filter_height * geometry_.filter_width;
     if (float_filter_) {
       packed_filter_.resize(rows * filter_words_);
-      BitpackFloat(static_cast<const float*>(in[1].data), rows,
-                   geometry_.channels_in / geometry_.groups, packed_filter_.data());
+      bitpack_->pack_float(static_cast<const float*>(in[1].data), rows,
+                           geometry_.channels_in / geometry_.groups, packed_filter_.data());
       filter = packed_filter_.data();
     }
     convs_.clear();
@@ -171,7 +178,7 @@ class LceBconv2d : public OpKernel {
       const TBitpacked* part_filter =
           filter + static_cast<std::int64_t>(first) * g.filter_height * g.filter_width *
                        filter_words_;
-      auto conv = BConv2D::Create(g, part_filter, part, IsaVariant::kAuto, error);
+      auto conv = BConv2D::Create(g, part_filter, part, variant_, error);
       if (!conv) {
         convs_.clear();
         return false;
@@ -234,6 +241,8 @@ class LceBconv2d : public OpKernel {
   BConv2DGeometry geometry_;
   OutputTransform transform_;
   bool float_filter_ = false;
+  IsaVariant variant_ = IsaVariant::kAuto;     // resolved at Init
+  const BitpackKernels* bitpack_ = nullptr;    // float filters: resolved at Init
   int filter_words_ = 0;
   std::vector<TBitpacked> packed_filter_;
   const void* filter_source_ = nullptr;

@@ -1,5 +1,6 @@
 // LceBFullyConnected (extension, docs/op-format.md) on top of lc::BFullyConnected.
 #include "runtime/core/bfully_connected.h"
+#include "runtime/core/bgemm.h"
 #include "runtime/ops/lce_ops.h"
 #include "runtime/ops/op_common.h"
 
@@ -31,7 +32,8 @@ class LceBFullyConnected : public OpKernel {
       return false;
     }
     channels_out_ = weights[0];
-    return true;
+    // Chosen once, here, so a forced variant the CPU or build lacks fails at load.
+    return ResolveBGemmVariant(&variant_, error);
   }
 
   bool InferOutputShapes(const std::vector<std::vector<int>>& in,
@@ -56,7 +58,7 @@ class LceBFullyConnected : public OpKernel {
       if (!BindOutputTransformInputs(in, channels_out_, &transform, error)) return false;
       fc_ = BFullyConnected::Create(channels_in_, channels_out_,
                                     static_cast<const TBitpacked*>(in[1].data), transform,
-                                    IsaVariant::kAuto, error);
+                                    variant_, error);
       if (!fc_) return false;
       weights_source_ = in[1].data;
     }
@@ -67,6 +69,7 @@ class LceBFullyConnected : public OpKernel {
 
  private:
   int channels_in_ = 0, channels_out_ = 0;
+  IsaVariant variant_ = IsaVariant::kAuto;  // resolved at Init
   OutputTransform transform_;
   const void* weights_source_ = nullptr;
   std::unique_ptr<BFullyConnected> fc_;

@@ -19,7 +19,8 @@ class LceQuantize : public OpKernel {
     }
     input_type_ = node.inputs[0].type;
     zero_point_ = static_cast<std::int8_t>(node.inputs[0].zero_point);
-    return true;
+    bitpack_ = SelectBitpackKernels(IsaVariant::kAuto, error);
+    return bitpack_ != nullptr;
   }
 
   bool InferOutputShapes(const std::vector<std::vector<int>>& in,
@@ -43,12 +44,12 @@ class LceQuantize : public OpKernel {
     if (input_type_ == ElementType::kFloat32) {
       const auto* x = static_cast<const float*>(in[0].data);
       ParallelFor(pool, rows, kRowsPerChunk, [&](std::int64_t b, std::int64_t e, int) {
-        BitpackFloat(x + b * channels, e - b, channels, packed + b * words);
+        bitpack_->pack_float(x + b * channels, e - b, channels, packed + b * words);
       });
     } else {
       const auto* x = static_cast<const std::int8_t*>(in[0].data);
       ParallelFor(pool, rows, kRowsPerChunk, [&](std::int64_t b, std::int64_t e, int) {
-        BitpackInt8(x + b * channels, e - b, channels, zero_point_, packed + b * words);
+        bitpack_->pack_int8(x + b * channels, e - b, channels, zero_point_, packed + b * words);
       });
     }
     return true;
@@ -57,6 +58,7 @@ class LceQuantize : public OpKernel {
  private:
   ElementType input_type_ = ElementType::kFloat32;
   std::int8_t zero_point_ = 0;
+  const BitpackKernels* bitpack_ = nullptr;  // resolved once at Init
 };
 
 class LceDequantize : public OpKernel {
