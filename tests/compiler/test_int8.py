@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from ai_edge_litert import schema_py_generated as schema
+from sklearn.datasets import load_digits
 
 import larq_compute as lc
 from larq_compute import cli
+from larq_compute import layers as lq
 from larq_compute.compiler.passes import PIPELINE, cleanup, int8
 from larq_compute.compiler.patterns import rewrite_to_fixed_point
 from larq_compute.compiler.quantization import keep_fake_quant, ranges_from_fake_quant
@@ -226,6 +228,69 @@ def test_default_range_makes_the_whole_model_int8():
     got, step = _run(converted, x)
     assert step == pytest.approx(12 / 255)
     assert got.shape == (8, 10) and np.isfinite(got).all()
+
+
+@pytest.fixture(scope="module")
+def digits_fake_quant_model():
+    """A BNN with fake-quant at its input, after its first two blocks and at its logits,
+    trained briefly on scikit-learn's digits. The pixels are put on the input's int8 grid:
+    TensorFlow's fake-quant rounds exact ties up, TFLite's quantize away from zero, and
+    digits scaled to k/8 - 1 sit on ties of the (-1, 1) grid."""
+    digits = load_digits()
+    x = ((np.round(digits.images[..., None] / 16 * 254) - 127) * (2 / 255)).astype(np.float32)
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        models.FakeQuant(-1.0, 1.0),
+        lq.QuantConv2D(32, 3, padding="same", kernel_quantizer="ste_sign", kernel_constraint="weight_clip", use_bias=False),
+        keras.layers.BatchNormalization(),
+        models.FakeQuant(-4.0, 4.0),
+        lq.QuantConv2D(32, 3, padding="same", pad_values=1.0, **models.BINARY),
+        keras.layers.MaxPool2D(2),
+        keras.layers.BatchNormalization(),
+        models.FakeQuant(-4.0, 4.0),
+        lq.QuantConv2D(64, 3, padding="same", pad_values=1.0, **models.BINARY),
+        keras.layers.BatchNormalization(),
+        keras.layers.Flatten(),
+        lq.QuantDense(10, **models.BINARY),
+        keras.layers.BatchNormalization(),
+        models.FakeQuant(-8.0, 8.0),
+    ])
+    model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, digits.target, epochs=4, batch_size=64, verbose=0)
+    return model, x, digits.target
+
+
+def test_fake_quant_digits_bnn_matches_keras(digits_fake_quant_model):
+    model, x, labels = digits_fake_quant_model
+    expected = model.predict(x, verbose=0)
+    assert np.mean(expected.argmax(1) == labels) > 0.8  # it learned something
+    converted = lc.convert_keras_model(model, inference_input_type=tf.int8, inference_output_type=tf.int8)
+    graph = converted.ir.main
+    # int8 in, int8 first conv (its ±s filter quantizes exactly), quantizers reading int8, the
+    # binary Dense writing the int8 logits; nothing converts at the ends.
+    conv = graph.ops[0]
+    assert conv.type == "CONV_2D" and conv.inputs[0] is graph.inputs[0] and conv.output.tensor_type == I8
+    assert [op.inputs[0].tensor_type for op in graph.ops if op.type == "LceQuantize"] == [I8, I8, schema.TensorType.FLOAT32]
+    assert graph.outputs[0].producer.type == "LceBFullyConnected" and graph.outputs[0].tensor_type == I8
+    got, step = _run(converted, x)
+    assert step == pytest.approx(16 / 255)
+    # One step at most: rounding of the first conv's fixed-point rescaling at a tie.
+    difference = np.abs(got - expected) / step
+    assert difference.max() <= 1.001 and difference.mean() < 0.01
+    assert np.mean(got.argmax(1) == expected.argmax(1)) > 0.995
+
+
+def test_default_range_keeps_a_digits_bnn_accurate(digits_fake_quant_model):
+    model, x, labels = digits_fake_quant_model
+    float_model = keras.Sequential([layer for layer in model.layers if not isinstance(layer, models.FakeQuant)])
+    expected = float_model.predict(x, verbose=0)
+    converted = lc.convert_keras_model(float_model, experimental_default_int8_range=(-8.0, 8.0))
+    assert converted.report.float_layers[0].int8
+    got = lc.Interpreter(converted).predict(x)
+    # A guessed range costs little on this model: accuracy within 2 points of Keras's.
+    assert abs(np.mean(got.argmax(1) == labels) - np.mean(expected.argmax(1) == labels)) < 0.02
+    assert np.mean(got.argmax(1) == expected.argmax(1)) > 0.9
 
 
 # -- errors ------------------------------------------------------------------------------
