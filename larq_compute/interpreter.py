@@ -172,8 +172,14 @@ class Interpreter:
             if np.dtype(dtype) == np.float32 and x.dtype.kind in "fiub":
                 x = x.astype(np.float32, copy=False)
             elif x.dtype != dtype:
+                # Integer inputs are not quantized implicitly: the caller owns the scale.
+                hint = (
+                    f"; quantize it as round(x / scale) + zero_point with scale {d['scale']:.6g}, "
+                    f"zero point {d['zero_point']} (input_details[...]['quantization'])"
+                    if d["quantized"] else ""
+                )
                 raise TypeError(
-                    f"input '{d['name']}' takes {np.dtype(dtype).name}, got {x.dtype.name}"
+                    f"input '{d['name']}' takes {np.dtype(dtype).name}, got {x.dtype.name}{hint}"
                 )
             signature = d["shape_signature"]
             if x.ndim != len(signature) or any(
