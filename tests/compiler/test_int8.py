@@ -14,19 +14,23 @@ import pytest
 import tensorflow as tf
 from ai_edge_litert import schema_py_generated as schema
 from sklearn.datasets import load_digits
+from support import numpy_reference as ref
 
 import larq_compute as lc
 from larq_compute import cli
 from larq_compute import layers as lq
+from larq_compute.compiler import convert_flatbuffer
 from larq_compute.compiler.passes import PIPELINE, cleanup, int8
 from larq_compute.compiler.patterns import rewrite_to_fixed_point
 from larq_compute.compiler.quantization import keep_fake_quant, ranges_from_fake_quant
 
 from . import models
 from .builders import Builder, binary_filter
+from .litert import graph_bytes
 
 U8 = schema.TensorType.UINT8
 I8 = schema.TensorType.INT8
+RNG = np.random.default_rng(9)
 
 
 def _quantization(scale: float, zero_point: int) -> schema.QuantizationParametersT:
@@ -123,6 +127,23 @@ def test_fake_quant_left_float_keeps_its_rounding():
     assert graph.outputs[0].name == "add"  # the model output keeps its name
 
 
+def test_signs_read_by_a_float_consumer_come_out_int8():
+    """An LceDequantize whose ±1 output has a range writes the int8 ±1 of that grid."""
+    b = Builder(2, 3, 3, 40)
+    graph = b.output(_fake_quant(b, b.ste_sign(_fake_quant(b, b.x, 0.1, 128)), 2 / 255, 128))
+    converted = convert_flatbuffer(graph_bytes(graph), inference_input_type=tf.int8,
+                                   inference_output_type=tf.int8)
+    assert str(converted.ir.main) == textwrap.dedent("""
+        graph main(%0: i8[2,3,3,40]{scale=0.1,zp=0}) -> (%2)
+          %1: i32[2,3,3,2] = LceQuantize(%0)
+          %2: i8[2,3,3,40]{scale=0.00784314,zp=0} = LceDequantize(%1)
+    """).strip()
+    q = RNG.integers(-128, 128, (2, 3, 3, 40), dtype=np.int8)
+    interpreter = lc.Interpreter(converted)
+    expected = ref.int8_output(np.where(q < 0, -1.0, 1.0), *interpreter.output_details[0]["quantization"])
+    np.testing.assert_array_equal(interpreter.predict(q), expected)
+
+
 # -- end to end, against Keras -------------------------------------------------------------
 def _to_integer(x: np.ndarray, details: dict) -> np.ndarray:
     scale, zero_point = details["quantization"]
@@ -199,6 +220,16 @@ def test_report_and_details_say_which_tensors_are_int8(fake_quant_model):
     interpreter = lc.Interpreter(converted)
     assert interpreter.input_details[0]["quantization"] == pytest.approx((2 / 255, 0))
     assert interpreter.output_details[0]["quantization"] == pytest.approx((12 / 255, 0))
+
+
+def test_saved_model_with_int8_io(fake_quant_model, tmp_path):
+    model, x, expected = fake_quant_model
+    model.export(str(tmp_path / "saved"), verbose=False)
+    converted = lc.convert_saved_model(tmp_path / "saved", inference_input_type=tf.int8,
+                                       inference_output_type=tf.int8)
+    got, step = _run(converted, x)
+    assert step == pytest.approx(12 / 255)
+    assert np.abs(got - expected).max() <= step * 1.001
 
 
 def test_float_array_for_an_int8_input_is_refused(fake_quant_model):
