@@ -1,0 +1,85 @@
+"""Binary ops inside control-flow subgraphs: the runner registers the custom nodes of every
+subgraph (a WHILE body here), not only of the main one, and names the subgraph in errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ai_edge_litert import schema_py_generated as schema
+from op_models import add_bconv2d, bconv2d_options
+from support import numpy_reference as ref
+
+from larq_compute import Interpreter
+from larq_compute.interpreter import InvalidModelError
+from larq_compute.runtime_model_builder import ModelBuilder
+
+STEPS = 3
+SHAPE = [2, 5, 5, 64]
+
+
+def _while_model(weights: np.ndarray, multiplier: np.ndarray, bias: np.ndarray,
+                 options: dict | None = None) -> bytes:
+    """main: ``WHILE(i < STEPS)`` over (i, x); body: ``x = LceBconv2d(LceQuantize(x))`` (3x3,
+    one-padded SAME, float output), ``i = i + 1``."""
+    b = ModelBuilder()
+    x = b.tensor(SHAPE, np.float32, "x")
+    start = b.tensor([], np.int32, "start", data=np.int32(0))
+    steps, y = b.tensor([], np.int32, "steps"), b.tensor(SHAPE, np.float32, "y")
+    loop = schema.WhileOptionsT()
+    loop.condSubgraphIndex, loop.bodySubgraphIndex = 1, 2
+    b.builtin_op(schema.BuiltinOperator.WHILE, [start, x], [steps, y],
+                 schema.BuiltinOptions.WhileOptions, loop)
+    b.next_subgraph([x], [y])
+
+    i, value = b.tensor([], np.int32, "i"), b.tensor(SHAPE, np.float32, "value")
+    limit = b.tensor([], np.int32, "limit", data=np.int32(STEPS))
+    more = b.tensor([], np.bool_, "more")
+    b.builtin_op(schema.BuiltinOperator.LESS, [i, limit], [more])
+    b.next_subgraph([i, value], [more])
+
+    i, value = b.tensor([], np.int32, "i"), b.tensor(SHAPE, np.float32, "value")
+    one, next_i = b.tensor([], np.int32, "one", data=np.int32(1)), b.tensor([], np.int32, "next_i")
+    b.builtin_op(schema.BuiltinOperator.ADD, [i, one], [next_i], schema.BuiltinOptions.AddOptions,
+                 schema.AddOptionsT())
+    packed_shape = [*SHAPE[:3], ref.packed_size(SHAPE[3])]
+    packed = b.tensor(packed_shape, np.int32, "packed")
+    b.custom_op("LceQuantize", [value], [packed])
+    options = options or bconv2d_options(SHAPE[3], padding="same", pad_value=1)
+    next_value, _ = add_bconv2d(b, packed, packed_shape, weights, options, "float", multiplier, bias,
+                                name="body_conv")
+    return b.build([i, value], [next_i, next_value])
+
+
+def _reference(x: np.ndarray, weights, multiplier, bias) -> np.ndarray:
+    for _ in range(STEPS):
+        signs = np.where(x < 0, -1.0, 1.0)
+        conv = ref.conv2d_float(signs, weights, padding="same", pad_value=1.0)
+        x = ref.float_output(conv, multiplier, bias)
+    return x
+
+
+@pytest.fixture(scope="module")
+def constants():
+    rng = np.random.default_rng(4)
+    weights = ref.random_signs(rng, (SHAPE[3], 3, 3, SHAPE[3]))
+    multiplier = rng.uniform(0.01, 0.03, SHAPE[3]).astype(np.float32)
+    bias = rng.uniform(-1, 1, SHAPE[3]).astype(np.float32)
+    return weights, multiplier, bias
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_binary_conv_in_a_while_body_equals_the_reference(constants, threads):
+    interpreter = Interpreter(_while_model(*constants), num_threads=threads)
+    x = np.random.default_rng(5).standard_normal(SHAPE).astype(np.float32)
+    for _ in range(2):  # the body's kernel objects are reused by a second invoke
+        np.testing.assert_allclose(interpreter.predict(x), _reference(x, *constants), rtol=1e-5,
+                                   atol=1e-5)
+    # Body nodes run inside the WHILE node: the profile lists the main subgraph's node ranges.
+    assert [(t["name"], t["first_node"]) for t in interpreter.op_timings()] == [("", 0)]
+
+
+def test_bad_options_in_a_body_name_the_subgraph(constants):
+    options = bconv2d_options(SHAPE[3], padding="same", pad_value=1)
+    options["pad_values"] = 7
+    with pytest.raises(InvalidModelError, match=r"LceBconv2d \(subgraph 2, node \d+.*pad_values"):
+        Interpreter(_while_model(*constants, options=options))
