@@ -1,5 +1,6 @@
 """Binary ops inside control-flow subgraphs: the runner registers the custom nodes of every
-subgraph (a WHILE body here), not only of the main one, and names the subgraph in errors."""
+subgraph (a WHILE body here), not only of the main one, and names the subgraph in errors; the
+compiler rewrites and reports binary layers in bodies."""
 
 from __future__ import annotations
 
@@ -83,3 +84,34 @@ def test_bad_options_in_a_body_name_the_subgraph(constants):
     options["pad_values"] = 7
     with pytest.raises(InvalidModelError, match=r"LceBconv2d \(subgraph 2, node \d+.*pad_values"):
         Interpreter(_while_model(*constants, options=options))
+
+
+def test_converted_keras_loop_with_a_binary_conv_equals_keras():
+    """A layer applying a binary conv in ``keras.ops.fori_loop``: the stock converter emits a
+    WHILE whose body the compiler rewrites to LceQuantize + LceBconv2d, and the runtime runs it."""
+    import keras
+
+    import larq_compute as lc
+
+    class RepeatedBinaryConv(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.conv = lc.layers.QuantConv2D(
+                32, 3, padding="same", pad_values=1.0, input_quantizer="ste_sign",
+                kernel_quantizer="ste_sign", kernel_constraint="weight_clip", use_bias=False)
+
+        def build(self, input_shape):
+            self.conv.build(input_shape)
+
+        def call(self, x):
+            return keras.ops.fori_loop(0, STEPS, lambda i, y: 0.05 * self.conv(y) + y, x)
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((6, 6, 32))
+    model = keras.Model(inputs, RepeatedBinaryConv(name="loop")(inputs))
+    converted = lc.convert_keras_model(model)
+    assert [row.op for row in converted.report.binary_layers] == ["LceBconv2d"]  # the body's
+    x = np.random.default_rng(0).standard_normal((3, 6, 6, 32)).astype(np.float32)
+    np.testing.assert_allclose(Interpreter(bytes(converted)).predict(x), np.asarray(model(x)),
+                               atol=1e-5, rtol=1e-5)
+    keras.backend.clear_session()
