@@ -34,6 +34,10 @@ class UnsupportedOpError(InvalidModelError):
     """The model uses a custom op this runtime does not implement."""
 
 
+class _ResizeError(ValueError):
+    """The runner cannot take an input shape (``predict`` then runs the batch in pieces)."""
+
+
 class KernelError(RuntimeError):
     """An op failed while the model ran; the message names the op and node."""
 
@@ -155,7 +159,9 @@ class Interpreter:
             d["shape_signature"] = self._shape_signatures.get(d["name"], d["shape_signature"])
         return raw
 
-    def _set_inputs(self, inputs: Sequence[np.ndarray]) -> None:
+    def _checked_inputs(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The inputs as contiguous arrays of the model's dtypes; raises on a wrong count, dtype or
+        non-batch dimension."""
         details = self._with_signatures(self._runner.input_details())
         if len(inputs) != len(details):
             raise ValueError(f"the model has {len(details)} input(s), got {len(inputs)}")
@@ -166,8 +172,14 @@ class Interpreter:
             if np.dtype(dtype) == np.float32 and x.dtype.kind in "fiub":
                 x = x.astype(np.float32, copy=False)
             elif x.dtype != dtype:
+                # Integer inputs are not quantized implicitly: the caller owns the scale.
+                hint = (
+                    f"; quantize it as round(x / scale) + zero_point with scale {d['scale']:.6g}, "
+                    f"zero point {d['zero_point']} (input_details[...]['quantization'])"
+                    if d["quantized"] else ""
+                )
                 raise TypeError(
-                    f"input '{d['name']}' takes {np.dtype(dtype).name}, got {x.dtype.name}"
+                    f"input '{d['name']}' takes {np.dtype(dtype).name}, got {x.dtype.name}{hint}"
                 )
             signature = d["shape_signature"]
             if x.ndim != len(signature) or any(
@@ -178,6 +190,10 @@ class Interpreter:
                     f"got {x.shape}"
                 )
             arrays.append(np.ascontiguousarray(x))
+        return arrays
+
+    def _set_inputs(self, arrays: Sequence[np.ndarray]) -> None:
+        details = self._runner.input_details()
         for index, (x, d) in enumerate(zip(arrays, details)):
             if list(x.shape) != list(d["shape"]):
                 self._resize(index, list(x.shape))
@@ -190,7 +206,7 @@ class Interpreter:
         try:
             self._runner.resize_input(index, shape)
         except _native.RuntimeFailure as error:
-            raise ValueError(str(error)) from None
+            raise _ResizeError(str(error)) from None
 
     def invoke(self) -> None:
         """Runs the model on the inputs set last; raises KernelError naming a failing op."""
@@ -211,12 +227,51 @@ class Interpreter:
 
     def predict(self, x: np.ndarray | Sequence[np.ndarray]) -> np.ndarray | list[np.ndarray]:
         """Runs a batch: ``x`` is one array (one input) or a list (several inputs), each with a
-        leading batch dimension of any size. Returns one array, or a list for several outputs."""
-        inputs = list(x) if isinstance(x, list | tuple) else [x]
-        self._set_inputs(inputs)
-        self.invoke()
-        outputs = self._outputs()
+        leading batch dimension of any size. Returns one array, or a list for several outputs.
+
+        A model that cannot be resized to the batch (a fixed batch LiteRT cannot change, or an
+        output shape computed from tensor values while running) runs in pieces of its load batch.
+        """
+        inputs = self._checked_inputs(list(x) if isinstance(x, list | tuple) else [x])
+        try:
+            self._set_inputs(inputs)
+        except _ResizeError as error:
+            outputs = self._predict_in_pieces(inputs, str(error))
+        else:
+            self.invoke()
+            outputs = self._outputs()
         return outputs[0] if len(outputs) == 1 else outputs
+
+    def _predict_in_pieces(self, inputs: list[np.ndarray], why: str) -> list[np.ndarray]:
+        """Runs ``inputs`` at the load input shapes: the batch is cut into pieces of the load
+        batch, the last one padded by repeating its last item, and the outputs are concatenated
+        without the padding. ``why`` says why the model could not be resized."""
+        load_shapes = [list(self._runner.load_input_shape(i)) for i in range(len(inputs))]
+        piece = load_shapes[0][0] if load_shapes[0] else 0
+        batches = {x.shape[0] if x.ndim else 0 for x in inputs}
+        if (len(batches) != 1 or any(list(x.shape[1:]) != s[1:] for x, s in zip(inputs, load_shapes))
+                or any(not s or s[0] != piece for s in load_shapes)):
+            raise ValueError(f"cannot run inputs of shapes {[x.shape for x in inputs]} in pieces of "
+                             f"the load shapes {[tuple(s) for s in load_shapes]}: {why}")
+        (batch,) = batches
+        if batch == 0:
+            raise ValueError(f"the batch is empty (batch dimension 0): {why}")
+        pieces: list[list[np.ndarray]] = []
+        for start in range(0, batch, piece):
+            chunk = [x[start : start + piece] for x in inputs]
+            padding = piece - chunk[0].shape[0]
+            if padding:
+                chunk = [np.concatenate([c, np.repeat(c[-1:], padding, axis=0)]) for c in chunk]
+            self._set_inputs(chunk)
+            self.invoke()
+            outputs = self._outputs()
+            for output, d in zip(outputs, self._runner.output_details()):
+                if output.ndim == 0 or output.shape[0] != piece:
+                    raise ValueError(
+                        f"cannot run a batch of {batch} in pieces of {piece}: output "
+                        f"'{d['name']}' of shape {output.shape} has no batch dimension ({why})")
+            pieces.append(outputs)
+        return [np.concatenate(parts)[:batch] for parts in zip(*pieces)]
 
     def op_timings(self) -> list[dict[str, Any]]:
         """Time since the last reset in each custom node, and in each run of builtin nodes between

@@ -1,6 +1,6 @@
 """Make a .tflite model runtime-ready for LiteRT's C API custom-op kernels.
 
-LiteRT 2.3.0 needs three things from a model whose custom ops run through its C API (see
+LiteRT 2.3.0 needs these things from a model whose custom ops run through its C API (see
 docs/runtime.md, "Model preparation"):
 
 1. Every constant buffer at a 64-byte offset: LiteRT hands constant inputs to custom kernels
@@ -17,14 +17,21 @@ docs/runtime.md, "Model preparation"):
    reshape with the constant shape ``[-1, c...]`` is resolved when the input is resized
    (:func:`make_flatten_shapes_static`).
 
+5. No model output written by a reshape-like op (``RESHAPE``, ``SQUEEZE``, ``EXPAND_DIMS``): when
+   such an op's input has a shape computed while running, LiteRT turns its output into a dynamic
+   tensor that no longer writes into the caller's output buffer (the first run returns whatever
+   the buffer held, later runs fail). A ``CAST`` to the same type copies it into the output
+   (:func:`copy_reshaped_outputs`).
+
 Steps 1, 2 and 4 keep the file in the established LCE format, so the compiler applies them to
-every file it writes (:func:`make_runtime_compatible`). Step 3 renames ops, so it is applied only
-when loading (:func:`prepare_model`), or written to a separate file with
+every file it writes (:func:`make_runtime_compatible`). Steps 3 and 5 change ops, so they are
+applied only when loading (:func:`prepare_model`), or written to a separate file with
 ``python -m larq_compute.runtime_prepare IN OUT`` for the C++ benchmark tool.
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Sequence
 
@@ -279,6 +286,52 @@ def make_flatten_shapes_static(model: schema.ModelT) -> int:
     return rewritten
 
 
+_RESHAPE_LIKE = {schema.BuiltinOperator.RESHAPE, schema.BuiltinOperator.SQUEEZE,
+                 schema.BuiltinOperator.EXPAND_DIMS}
+
+
+def copy_reshaped_outputs(model: schema.ModelT) -> int:
+    """Makes every subgraph output that a reshape-like op writes the output of a same-type
+    ``CAST`` of it instead, in place. Returns how many copies it added."""
+    copies = 0
+    cast_code = None
+    for subgraph in model.subgraphs:
+        outputs = set(subgraph.outputs if subgraph.outputs is not None else [])
+        for op in list(subgraph.operators or []):
+            if _builtin_name(model, op) not in _RESHAPE_LIKE or not set(op.outputs) & outputs:
+                continue
+            if cast_code is None:
+                cast_code = _builtin_code(model, schema.BuiltinOperator.CAST)
+            (output,) = op.outputs
+            reshaped = copy.copy(subgraph.tensors[output])
+            reshaped.name = (reshaped.name or b"output") + b"/before_copy"
+            reshaped.buffer = 0
+            subgraph.tensors.append(reshaped)
+            op.outputs = [len(subgraph.tensors) - 1]
+            cast = schema.OperatorT()
+            cast.opcodeIndex = cast_code
+            cast.inputs, cast.outputs = [len(subgraph.tensors) - 1], [output]
+            cast.builtinOptionsType = schema.BuiltinOptions.CastOptions
+            cast.builtinOptions = schema.CastOptionsT()
+            cast.builtinOptions.inDataType = cast.builtinOptions.outDataType = reshaped.type
+            subgraph.operators.insert(subgraph.operators.index(op) + 1, cast)
+            copies += 1
+    return copies
+
+
+def _builtin_code(model: schema.ModelT, builtin: int) -> int:
+    """Index of the operator code of ``builtin``, added if the model has none."""
+    for index, code in enumerate(model.operatorCodes):
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+            return index
+    code = schema.OperatorCodeT()
+    code.builtinCode = builtin
+    code.deprecatedBuiltinCode = min(builtin, schema.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES)
+    code.version = 1
+    model.operatorCodes.append(code)
+    return len(model.operatorCodes) - 1
+
+
 def make_runtime_compatible(model: bytes) -> bytes:
     """Format-preserving fixes (aligned buffers, no absent inputs, static Flatten shapes); the
     compiler applies these."""
@@ -293,6 +346,7 @@ def prepare_model(model: bytes) -> bytes:
     parsed = read_model(model)
     _fill_absent_inputs(parsed)
     make_flatten_shapes_static(parsed)
+    copy_reshaped_outputs(parsed)
     _give_custom_nodes_own_codes(parsed)
     return write_model(parsed)
 

@@ -81,6 +81,14 @@ void BindRuntime(py::module_& m) {
              for (int i = 0; i < r.NumOutputs(); ++i) result.append(DetailsToDict(r.Output(i), i));
              return result;
            })
+      .def_property_readonly("value_dependent_outputs", &ModelRunner::ValueDependentOutputs,
+                             "Outputs whose shapes exist only while running; non-empty: the "
+                             "model runs only at its load input shapes.")
+      .def("load_input_shape",
+           [](const ModelRunner& r, int index) {
+             if (index < 0 || index >= r.NumInputs()) Fail("no input " + std::to_string(index));
+             return r.LoadInputShape(index);
+           })
       .def("resize_input",
            [](ModelRunner& r, int index, const std::vector<int>& shape) {
              std::string error;

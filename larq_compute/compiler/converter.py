@@ -23,6 +23,7 @@ from .flatbuffer import export_model, import_model
 from .ir import Model
 from .passes import PIPELINE, constant_folding
 from .patterns import rewrite_to_fixed_point
+from .quantization import FLOAT32, IO_TYPES, check_default_range, quantize
 from .report import ConversionReport, build_report
 
 
@@ -83,16 +84,28 @@ def _name_layers(model: Model, keras_model: Any) -> None:
 
 
 def convert_flatbuffer(
-    float_model: bytes, *, warn: bool = True, keras_model: Any = None
+    float_model: bytes,
+    *,
+    inference_input_type: Any = None,
+    inference_output_type: Any = None,
+    experimental_default_int8_range: tuple[float, float] | None = None,
+    warn: bool = True,
+    keras_model: Any = None,
 ) -> ConvertedModel:
     """Rewrite a float ``.tflite`` from the stock converter into one with binary ops.
 
     The result has 64-byte aligned buffers and no absent op inputs, as the runtime needs
-    (``larq_compute.runtime_prepare.make_runtime_compatible``).
+    (``larq_compute.runtime_prepare.make_runtime_compatible``). Tensors with range
+    information (fake-quant ops, ``experimental_default_int8_range``) become int8, and so do
+    the model's inputs/outputs when ``inference_input_type``/``inference_output_type`` ask
+    (see :func:`convert_keras_model`).
 
     ``keras_model``, when given, is the model it was converted from; the report then names
     layers after it.
     """
+    input_type, output_type, default_range = _check_io_types(
+        inference_input_type, inference_output_type, experimental_default_int8_range
+    )
     model = import_model(float_model)
     if keras_model is not None:
         # Kernels too large for the stock converter's folding are still computed at this point.
@@ -100,6 +113,7 @@ def convert_flatbuffer(
             rewrite_to_fixed_point(graph, [constant_folding.rewrite])
         _name_layers(model, keras_model)
     optimize(model)
+    model = quantize(model, input_type, output_type, default_range)
     converted = ConvertedModel(make_runtime_compatible(export_model(model)))
     converted.ir = model
     converted.report = build_report(model.main, len(float_model), len(converted))
@@ -112,16 +126,29 @@ def convert_flatbuffer(
     return converted
 
 
-def _check_io_types(inference_input_type: Any, inference_output_type: Any,
-                    experimental_default_int8_range: Any) -> None:
-    import tensorflow as tf
+def _io_type(name: str, value: Any) -> int:
+    """The TFLite tensor type of an ``inference_*_type`` (a tf.DType, numpy dtype or name)."""
+    if value is None:
+        return FLOAT32
+    type_name = value if isinstance(value, str) else getattr(value, "name", None)
+    if not isinstance(type_name, str):
+        try:
+            type_name = np.dtype(value).name
+        except TypeError:
+            type_name = repr(value)
+    if type_name not in IO_TYPES:
+        raise ValueError(f"{name}={type_name} is not supported; use tf.float32, tf.int8 or tf.uint8")
+    return IO_TYPES[type_name]
 
-    for name, value in (("inference_input_type", inference_input_type),
-                        ("inference_output_type", inference_output_type)):
-        if tf.as_dtype(value) != tf.float32:
-            raise ValueError(f"{name}={tf.as_dtype(value).name} is not supported yet; only tf.float32")
-    if experimental_default_int8_range is not None:
-        raise ValueError("experimental_default_int8_range is not supported yet")
+
+def _check_io_types(
+    inference_input_type: Any, inference_output_type: Any, experimental_default_int8_range: Any
+) -> tuple[int, int, tuple[float, float] | None]:
+    return (
+        _io_type("inference_input_type", inference_input_type),
+        _io_type("inference_output_type", inference_output_type),
+        check_default_range(experimental_default_int8_range),
+    )
 
 
 def _check_dtype_policies(model: Any) -> None:
@@ -184,16 +211,35 @@ def convert_keras_model(
     Returns the flatbuffer bytes; ``result.report`` tells per layer what became a binary op
     and why anything stayed float. Layers that look binary but cannot be converted stay float
     and raise a warning naming the layer.
+
+    Args:
+      model: the Keras model.
+      inference_input_type, inference_output_type: ``tf.float32`` (default), ``tf.int8`` or
+        ``tf.uint8``: the type of the model's inputs / outputs. Integer types need a range at
+        that input / output: a fake-quant op there (``tf.quantization.
+        fake_quant_with_min_max_vars``) or ``experimental_default_int8_range``.
+      experimental_default_int8_range: ``(min, max)`` given to every float activation tensor
+        without a range, so the whole model runs int8; for latency experiments with models
+        trained without fake-quant (the accuracy is whatever that range gives).
+
+    Tensors with a range run int8: activations of builtin ops where all their tensors have one
+    (weights quantized per channel from their own values), binary ops read int8 and write int8
+    where the range sits at their output (docs/compiler.md, "int8").
     """
     import tensorflow as tf
 
-    _check_io_types(inference_input_type or tf.float32, inference_output_type or tf.float32,
-                    experimental_default_int8_range)
+    _check_io_types(inference_input_type, inference_output_type, experimental_default_int8_range)
     if not isinstance(model, tf.keras.Model):
         raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
     _check_dtype_policies(model)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    return convert_flatbuffer(_stock_convert(converter, f"model {model.name!r}"), keras_model=model)
+    return convert_flatbuffer(
+        _stock_convert(converter, f"model {model.name!r}"),
+        inference_input_type=inference_input_type,
+        inference_output_type=inference_output_type,
+        experimental_default_int8_range=experimental_default_int8_range,
+        keras_model=model,
+    )
 
 
 def convert_saved_model(
@@ -206,9 +252,13 @@ def convert_saved_model(
     """Like :func:`convert_keras_model`, from a SavedModel directory (e.g. ``model.export(path)``)."""
     import tensorflow as tf
 
-    _check_io_types(inference_input_type or tf.float32, inference_output_type or tf.float32,
-                    experimental_default_int8_range)
+    _check_io_types(inference_input_type, inference_output_type, experimental_default_int8_range)
     if not os.path.isdir(path):
         raise FileNotFoundError(f"SavedModel directory not found: {os.fspath(path)!r}")
     converter = tf.lite.TFLiteConverter.from_saved_model(os.fspath(path))
-    return convert_flatbuffer(_stock_convert(converter, f"SavedModel {os.fspath(path)!r}"))
+    return convert_flatbuffer(
+        _stock_convert(converter, f"SavedModel {os.fspath(path)!r}"),
+        inference_input_type=inference_input_type,
+        inference_output_type=inference_output_type,
+        experimental_default_int8_range=experimental_default_int8_range,
+    )

@@ -114,6 +114,8 @@ class Tensor:
                 text += f"{{scale={float(quant.scale[0]):.6g},zp={int(quant.zeroPoint[0])}}}"
             else:
                 text += f"{{per-axis {quant.quantizedDimension}}}"
+        elif quant is not None and quant.min is not None and quant.max is not None and len(quant.min) == 1:
+            text += f"{{range={float(quant.min[0]):.6g}..{float(quant.max[0]):.6g}}}"
         return text
 
     def __repr__(self) -> str:

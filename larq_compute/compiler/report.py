@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ai_edge_litert import schema_py_generated as schema
 
 from .bitpack import packed_depth
-from .ir import ACTIVATION_NAMES, Graph, Op
+from .ir import ACTIVATION_NAMES, Graph, Op, Tensor
 from .passes import bconv2d, bfully_connected
 from .patterns import (
     BCONV2D,
@@ -30,6 +30,7 @@ class LayerReport:
     binary: bool
     detail: str
     warn: bool = False  # looked binary but stayed float
+    int8: bool = False  # a non-binary layer that runs int8
 
 
 @dataclass
@@ -38,6 +39,11 @@ class ConversionReport:
     quantizers: int = 0
     float_bytes: int = 0
     converted_bytes: int = 0
+    # Names of the model's int8/uint8 tensors (activations, not weights): inputs, outputs, all.
+    int8_inputs: list[str] = field(default_factory=list)
+    int8_outputs: list[str] = field(default_factory=list)
+    int8_tensors: list[str] = field(default_factory=list)
+    activation_tensors: int = 0
 
     @property
     def binary_layers(self) -> list[LayerReport]:
@@ -49,7 +55,8 @@ class ConversionReport:
 
     def __str__(self) -> str:
         header = ("layer", "op", "result")
-        rows = [(r.layer, r.op, ("binary: " if r.binary else "float: ") + r.detail) for r in self.layers]
+        kinds = [("binary: " if r.binary else "int8: " if r.int8 else "float: ") for r in self.layers]
+        rows = [(r.layer, r.op, kind + r.detail) for r, kind in zip(self.layers, kinds)]
         widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
         widths[2] = len(header[2])
         lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
@@ -62,6 +69,12 @@ class ConversionReport:
             f"{self.quantizers} LceQuantize; size {_size(self.float_bytes)} (float) -> "
             f"{_size(self.converted_bytes)} ({change})"
         )
+        if self.int8_tensors:
+            lines.append(
+                f"int8: {len(self.int8_tensors)} of {self.activation_tensors} activation tensors; "
+                f"inputs: {', '.join(self.int8_inputs) or 'none'}; "
+                f"outputs: {', '.join(self.int8_outputs) or 'none'}"
+            )
         return "\n".join(lines)
 
 
@@ -74,10 +87,19 @@ def _activation(options: dict) -> str:
     return f", {ACTIVATION_NAMES[act].lower()}" if act else ""
 
 
+_OUTPUT_KINDS = {schema.TensorType.INT32: "bit-packed output", schema.TensorType.INT8: "int8 output"}
+_INTEGER_IO = (schema.TensorType.INT8, schema.TensorType.UINT8)
+
+
+def _describe_tensor(tensor: Tensor) -> str:
+    kind = "uint8" if tensor.tensor_type == schema.TensorType.UINT8 else "int8"
+    q = tensor.quantization
+    return f"{tensor.name} ({kind}, scale {float(q.scale[0]):.6g}, zero point {int(q.zeroPoint[0])})"
+
+
 def _describe_binary(op: Op) -> str:
     o = op.options
-    packed_out = op.output.tensor_type == schema.TensorType.INT32
-    output = "bit-packed output" if packed_out else "float output"
+    output = _OUTPUT_KINDS.get(op.output.tensor_type, "float output")
     if op.type == BCONV2D:
         shape = op.inputs[1].shape
         padding = "valid" if o["padding"] == schema.Padding.VALID else ("one-padded" if o["pad_values"] else "zero-padded")
@@ -126,5 +148,11 @@ def build_report(graph: Graph, float_bytes: int, converted_bytes: int) -> Conver
             report.quantizers += 1
         elif not op.custom and op.type in _FLOAT_LAYER_OPS:
             reason, looks_binary = _why_float(op)
-            report.layers.append(LayerReport(op.origin, op.type, False, reason, warn=looks_binary))
+            int8 = op.output.tensor_type == schema.TensorType.INT8
+            report.layers.append(LayerReport(op.origin, op.type, False, reason, warn=looks_binary, int8=int8))
+    activations = [t for t in graph.tensors() if not t.is_constant]
+    report.activation_tensors = sum(t.tensor_type != schema.TensorType.INT32 for t in activations)
+    report.int8_tensors = [t.name for t in activations if t.tensor_type in _INTEGER_IO]
+    report.int8_inputs = [_describe_tensor(t) for t in graph.inputs if t.tensor_type in _INTEGER_IO]
+    report.int8_outputs = [_describe_tensor(t) for t in graph.outputs if t.tensor_type in _INTEGER_IO]
     return report

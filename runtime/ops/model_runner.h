@@ -57,7 +57,13 @@ class ModelRunner {
   const TensorDetails& Output(int index) const { return outputs_[index].details; }
 
   // Gives input `index` a new shape (e.g. another batch size); outputs are re-shaped accordingly.
+  // Fails for a model with value-dependent output shapes unless `shape` is the load shape.
   bool ResizeInput(int index, const std::vector<int>& shape, std::string* error);
+
+  // Names of the outputs whose shapes LiteRT computes only while running (from tensor values).
+  // Non-empty: the model runs only at its load input shapes (callers split larger batches).
+  const std::vector<std::string>& ValueDependentOutputs() const { return value_dependent_outputs_; }
+  const std::vector<int>& LoadInputShape(int index) const { return load_input_shapes_[index]; }
 
   // Host memory of the tensors, valid until the next ResizeInput. Write inputs, Invoke, read
   // outputs (Output(i).shape is exact after Invoke, also for shapes computed from values).

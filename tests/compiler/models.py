@@ -124,3 +124,36 @@ def input_shape(model: keras.Model) -> tuple[int, ...]:
     if isinstance(model, SubclassedModel):
         return (6, 6, 5)
     return tuple(model.inputs[0].shape[1:])
+
+
+@keras.saving.register_keras_serializable("larq_compute_tests")
+class FakeQuant(keras.layers.Layer):
+    """8-bit fake quantization to a fixed range, as int8-aware training inserts it."""
+
+    def __init__(self, low: float, high: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.low, self.high = low, high
+
+    def call(self, x):
+        return keras.quantizers.fake_quant_with_min_max_vars(x, self.low, self.high)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "low": self.low, "high": self.high}
+
+
+def fake_quant_model() -> keras.Model:
+    """Fake-quant at the input, after each binary conv block, after a residual add and at the
+    output; the float ops in between (ADD, MEAN) have no weights."""
+    x = keras.Input((8, 8, 3))
+    y = FakeQuant(-1.0, 1.0)(x)
+    y = lq.QuantConv2D(32, 3, padding="same", pad_values=1.0, **BINARY)(y)
+    y = batch_norm()(y)
+    y = FakeQuant(-12.0, 12.0)(y)
+    z = lq.QuantConv2D(32, 3, strides=1, padding="same", pad_values=1.0, **BINARY)(y)
+    z = batch_norm()(z)
+    z = FakeQuant(-12.0, 12.0)(z)
+    y = keras.layers.Add()([y, z])
+    y = FakeQuant(-16.0, 16.0)(y)
+    y = keras.layers.GlobalAveragePooling2D()(y)
+    y = FakeQuant(-6.0, 6.0)(y)
+    return keras.Model(x, y, name="fake_quant")

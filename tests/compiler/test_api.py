@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import larq_compute as lc
 
@@ -23,12 +22,6 @@ def test_saved_model_converts_like_the_keras_model(tmp_path):
 def test_not_a_keras_model():
     with pytest.raises(TypeError, match="expected a keras.Model, got function"):
         lc.convert_keras_model(lambda x: x)
-
-
-@pytest.mark.parametrize("argument", ["inference_input_type", "inference_output_type"])
-def test_int8_io_is_refused_clearly(argument):
-    with pytest.raises(ValueError, match=f"{argument}=int8 is not supported yet"):
-        lc.convert_keras_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), **{argument: tf.int8})
 
 
 def test_mixed_precision_names_the_layer():
