@@ -131,12 +131,22 @@ def _why_float(op: Op) -> tuple[str, bool]:
     input_binary = binary_input(x) is not None or (pad is not None and binary_input(pad.inputs[0]) is not None)
     if not input_binary:
         reason = "input is not binarized (no binary quantizer in front)"
+        if _is_ternary_quantizer(x):
+            return ("input is ternary (sign(sign(x + t) + sign(x − t)), e.g. ste_tern): no op of "
+                    "the op set takes ternary input"), True
         weights = constant(op.inputs[1])
         if producer(x, "SIGN") is not None and weights is not None and not isinstance(split_binary_weights(weights), str):
             return "input is a plain sign(x) (maps 0 to 0), not a binary quantizer", True
     # A layer with a binarized input that stays float is worth a warning; a float-input layer
     # (with or without binary weights, e.g. a first layer) is float by design.
     return reason, input_binary
+
+
+def _is_ternary_quantizer(x: Tensor) -> bool:
+    """``x = SIGN(ADD(SIGN(a), SIGN(b)))``: the ste_tern quantizer as the stock converter emits it."""
+    outer = producer(x, "SIGN")
+    total = producer(outer.inputs[0], "ADD") if outer is not None else None
+    return total is not None and all(producer(t, "SIGN") is not None for t in total.inputs)
 
 
 def build_report(graph: Graph, float_bytes: int, converted_bytes: int) -> ConversionReport:

@@ -96,3 +96,26 @@ def test_text_dump_of_imported_model(stock_models):
 def test_bad_bytes_raise_a_clear_error(data, message):
     with pytest.raises(FlatbufferError, match=message):
         import_model(data)
+
+
+def test_identical_constants_share_one_buffer():
+    """Equal bytes in two constants (e.g. the zero biases of several layers) are stored once."""
+    from larq_compute.compiler.ir import Graph, Model
+
+    graph = Graph()
+    x = graph.tensor("x", (1, 4), schema.TensorType.FLOAT32)
+    graph.inputs = [x]
+    y = x
+    for name, value in (("ones_a", 1), ("ones_b", 1), ("twos", 2)):
+        z = graph.tensor(f"{name}_sum", (1, 4), schema.TensorType.FLOAT32)
+        constant = graph.constant(np.full(4, value, np.float32), name)
+        graph.create_op("ADD", [y, constant], [z], options=schema.AddOptionsT())
+        y = z
+    graph.outputs = [y]
+    exported = export_model(Model([graph]))
+    parsed = schema.ModelT.InitFromPackedBuf(exported, 0)
+    buffer_of = {t.name.decode(): t.buffer for t in parsed.subgraphs[0].tensors}
+    assert buffer_of["ones_a"] == buffer_of["ones_b"] != buffer_of["twos"]
+    assert sum(b.data is not None and len(b.data) > 0 for b in parsed.buffers) == 2
+    (got,) = run_litert(exported, np.zeros((1, 4), np.float32))
+    np.testing.assert_array_equal(got, np.full((1, 4), 4, np.float32))
