@@ -70,8 +70,14 @@ void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns,
         for (int m = count; m < mr; ++m) rows[m] = rows[count - 1];
         filled_tile = tile;
       }
-      for (int m = 0; m < mr; ++m) block_rows[m] = rows[m] + block.a_offset;
-      kernels.popcount_tile(columns.taps, columns.words, block_rows, tap_offsets,
+      // Grouped convs: the block's group starts a_offset words into each pixel. (Copied only
+      // then: re-reading just-written pointers as vectors would stall on store forwarding.)
+      const TBitpacked* const* call_rows = rows;
+      if (block.a_offset != 0) {
+        for (int m = 0; m < mr; ++m) block_rows[m] = rows[m] + block.a_offset;
+        call_rows = block_rows;
+      }
+      kernels.popcount_tile(columns.taps, columns.words, call_rows, tap_offsets,
                             columns.b.data() + block.b_offset, acc);
       OutputTileArgs args = {acc, count, k, block.c0, block.n, corrections, nullptr, channels_out};
       switch (stage.type) {
