@@ -115,3 +115,29 @@ def test_converted_keras_loop_with_a_binary_conv_equals_keras():
     np.testing.assert_allclose(Interpreter(bytes(converted)).predict(x), np.asarray(model(x)),
                                atol=1e-5, rtol=1e-5)
     keras.backend.clear_session()
+
+
+def test_binary_ops_in_an_if_branch():
+    """``IF(flag, x)``: the then-branch binarizes with LceQuantize + LceDequantize, the else-branch
+    negates (a builtin); both branches as numpy says."""
+    b = ModelBuilder()
+    flag, x = b.tensor([], np.bool_, "flag"), b.tensor([2, 40], np.float32, "x")
+    y = b.tensor([2, 40], np.float32, "y")
+    branches = schema.IfOptionsT()
+    branches.thenSubgraphIndex, branches.elseSubgraphIndex = 1, 2
+    b.builtin_op(schema.BuiltinOperator.IF, [flag, x], [y], schema.BuiltinOptions.IfOptions,
+                 branches)
+    b.next_subgraph([flag, x], [y])
+    value = b.tensor([2, 40], np.float32, "value")
+    packed, signs = b.tensor([2, 2], np.int32, "packed"), b.tensor([2, 40], np.float32, "signs")
+    b.custom_op("LceQuantize", [value], [packed])
+    b.custom_op("LceDequantize", [packed], [signs])
+    b.next_subgraph([value], [signs])
+    value, negated = b.tensor([2, 40], np.float32, "value"), b.tensor([2, 40], np.float32, "negated")
+    b.builtin_op(schema.BuiltinOperator.NEG, [value], [negated])
+    interpreter = Interpreter(b.build([value], [negated]))
+    x = np.random.default_rng(6).standard_normal((2, 40)).astype(np.float32)
+    x[0, :3] = 0.0  # LceQuantize maps 0 to +1
+    for flag_value, expected in ((True, np.where(x < 0, -1.0, 1.0)), (False, -x), (True, None)):
+        got = interpreter.predict([np.array(flag_value), x])
+        np.testing.assert_array_equal(got, np.where(x < 0, -1.0, 1.0) if expected is None else expected)
