@@ -78,7 +78,8 @@ std::vector<std::int32_t> NaiveVector(const Problem& p) {
 }
 
 // The micro-kernel as the driver (bgemm_driver.h) calls it: B packed once (outside the region),
-// A passed as per-tap row pointers, one popcount_tile call per (pixel tile, channel block).
+// A passed as per-pixel row pointers and per-tap offsets, one popcount_tile call per (pixel tile,
+// channel block).
 std::vector<std::int32_t> MicroKernel(const Problem& p, const lc::BGemmKernels& k) {
   const int mr = k.mr, nr = k.nr, w64 = p.words / 2;
   const int tiles = p.pixels / mr, blocks = p.channels / nr;
@@ -95,22 +96,18 @@ std::vector<std::int32_t> MicroKernel(const Problem& p, const lc::BGemmKernels& 
       }
     }
   }
-  std::vector<const lc::TBitpacked*> rows(static_cast<std::size_t>(tiles) * p.taps * mr);
-  for (int tile = 0; tile < tiles; ++tile) {
-    for (int t = 0; t < p.taps; ++t) {
-      for (int m = 0; m < mr; ++m) {
-        rows[(static_cast<std::size_t>(tile) * p.taps + t) * mr + m] =
-            &p.a[((tile * mr + m) * p.taps + t) * p.words];
-      }
-    }
-  }
+  // A pixel's taps follow each other: row m of a tile is its first tap, tap t is t * words later.
+  std::vector<const lc::TBitpacked*> rows(static_cast<std::size_t>(tiles) * mr);
+  for (int pixel = 0; pixel < tiles * mr; ++pixel) rows[pixel] = &p.a[static_cast<std::size_t>(pixel) * p.taps * p.words];
+  std::vector<std::ptrdiff_t> tap_offsets(p.taps);
+  for (int t = 0; t < p.taps; ++t) tap_offsets[t] = static_cast<std::ptrdiff_t>(t) * p.words;
   std::vector<std::int32_t> acc(static_cast<std::size_t>(tiles) * blocks * mr * nr);
   RegionStart();
   for (int tile = 0; tile < tiles; ++tile) {
     for (int blk = 0; blk < blocks; ++blk) {
-      k.popcount_tile(p.taps, p.words, &rows[static_cast<std::size_t>(tile) * p.taps * mr], 0,
+      k.popcount_tile(p.taps, p.words, &rows[static_cast<std::size_t>(tile) * mr], tap_offsets.data(),
                       &packed[static_cast<std::size_t>(blk) * p.taps * w64 * nr],
-                      &acc[(static_cast<std::size_t>(tile) * blocks + blk) * mr * nr], false);
+                      &acc[(static_cast<std::size_t>(tile) * blocks + blk) * mr * nr]);
     }
   }
   RegionStop();

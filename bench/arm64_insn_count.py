@@ -35,13 +35,13 @@ class Count:
     marginal_per_mac: float  # extra instructions per extra MAC from K = 2304 to K = 4608
 
 
-def build_workload() -> Path:
+def build_workload(target: str = "arm64_bgemm_insn_count") -> Path:
     flags = ["--config=aarch64"]
-    subprocess.run(["bazel", "build", *flags, "//bench:arm64_bgemm_insn_count"], cwd=REPO,
+    subprocess.run(["bazel", "build", *flags, f"//bench:{target}"], cwd=REPO,
                    check=True, capture_output=True, text=True)
     bin_dir = subprocess.run(["bazel", "info", *flags, "bazel-bin"], cwd=REPO, check=True,
                              capture_output=True, text=True).stdout.strip()
-    return Path(bin_dir) / "bench" / "arm64_bgemm_insn_count"
+    return Path(bin_dir) / "bench" / target
 
 
 def build_plugin() -> Path:
@@ -50,22 +50,26 @@ def build_plugin() -> Path:
     return Path(out.strip().splitlines()[-1])
 
 
-def region_instructions(workload: Path, plugin: Path, variant: str, taps: int) -> tuple[int, int]:
-    """(instructions inside the marked region, binary MACs) of one run."""
+def count_region(workload: Path, plugin: Path, args: list[str]) -> tuple[int, str]:
+    """(instructions executed inside the program's one marked region, its stdout)."""
     with tempfile.TemporaryDirectory() as tmp:
         counts = Path(tmp) / "counts.txt"
         env = dict(os.environ, LC_QEMU_PLUGIN=str(plugin), LC_QEMU_PLUGIN_ARGS=f"outfile={counts}")
-        proc = subprocess.run(
-            [str(REPO / "toolchain" / "qemu_run.sh"), str(workload), variant, str(PIXELS),
-             str(CHANNELS), str(taps), str(WORDS)],
-            env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run([str(REPO / "toolchain" / "qemu_run.sh"), str(workload), *args],
+                              env=env, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
-            raise RuntimeError(f"{variant} (taps={taps}) failed: {proc.stderr.strip()}")
+            raise RuntimeError(f"{workload.name} {' '.join(args)} failed: {proc.stderr.strip()}")
         fields = dict(item.split("=") for item in counts.read_text().split())
     if fields["regions"] != "1":
-        raise RuntimeError(f"{variant}: expected one counted region, got {fields['regions']}")
-    macs = int(proc.stdout.strip().removeprefix("macs="))
-    return int(fields["region"]), macs
+        raise RuntimeError(f"{' '.join(args)}: expected one counted region, got {fields['regions']}")
+    return int(fields["region"]), proc.stdout
+
+
+def region_instructions(workload: Path, plugin: Path, variant: str, taps: int) -> tuple[int, int]:
+    """(instructions inside the marked region, binary MACs) of one run."""
+    region, stdout = count_region(workload, plugin,
+                                  [variant, str(PIXELS), str(CHANNELS), str(taps), str(WORDS)])
+    return region, int(stdout.strip().removeprefix("macs="))
 
 
 def measure(variants: tuple[str, ...] = VARIANTS) -> list[Count]:

@@ -3,8 +3,9 @@
 LiteRT 2.3.0 needs these things from a model whose custom ops run through its C API (see
 docs/runtime.md, "Model preparation"):
 
-1. Every constant buffer at a 64-byte offset: LiteRT hands constant inputs to custom kernels
-   zero-copy, through tensor buffers that require 64-byte aligned host memory.
+1. Every constant buffer a custom op reads at a 64-byte offset: LiteRT hands constant inputs to
+   custom kernels zero-copy, through tensor buffers that require 64-byte aligned host memory.
+   (Constants only builtin ops read get 16 bytes, TFLite's own alignment.)
 2. No absent operator inputs (tensor index -1): LiteRT crashes on them while allocating. Trailing
    ones are dropped; an absent input followed by a present one becomes a one-element zero constant
    (the kernels never read it, e.g. ``LceBconv2d``'s multiplier when its output is bit-packed).
@@ -39,7 +40,8 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-BUFFER_ALIGNMENT = 64
+BUFFER_ALIGNMENT = 64  # constants a custom op reads (zero-copy LiteRT tensor buffers)
+BUILTIN_BUFFER_ALIGNMENT = 16  # constants only builtin ops read (TFLite's own converter's rule)
 _CUSTOM = schema.BuiltinOperator.CUSTOM
 _FLOAT32 = schema.TensorType.FLOAT32
 _INT32 = schema.TensorType.INT32
@@ -53,15 +55,17 @@ class ModelFormatError(ValueError):
 
 
 class _AlignedBufferT(schema.BufferT):
-    """A ``BufferT`` whose data vector starts at a multiple of BUFFER_ALIGNMENT bytes."""
+    """A ``BufferT`` whose data vector starts at a multiple of ``alignment`` bytes."""
+
+    alignment = BUFFER_ALIGNMENT
 
     def Pack(self, builder: flatbuffers.Builder) -> int:  # noqa: N802 (generated API name)
         data = None
         if self.data is not None and len(self.data) > 0:
             payload = np.asarray(self.data, dtype=np.uint8).tobytes()
             # Flatbuffers build back to front: after Prep(alignment, n) and n bytes, the head
-            # (the first data byte) is aligned, and Finish pads the whole buffer to it.
-            builder.StartVector(1, len(payload), BUFFER_ALIGNMENT)
+            # (the first data byte) is aligned, and Finish pads the whole buffer to BUFFER_ALIGNMENT.
+            builder.StartVector(1, len(payload), self.alignment)
             builder.head = builder.head - len(payload)
             builder.Bytes[builder.head : builder.head + len(payload)] = payload
             data = builder.EndVector()
@@ -100,6 +104,11 @@ def _check_tensor_indices(indices, num_tensors: int, where: str, optional: bool 
 def _check_indices(model: schema.ModelT) -> None:
     """Every index the rewrite follows is in range; a bad one names where it is."""
     num_codes, num_buffers = len(model.operatorCodes or []), len(model.buffers or [])
+    for k, signature in enumerate(model.signatureDefs or []):
+        if not 0 <= signature.subgraphIndex < len(model.subgraphs):
+            raise ModelFormatError(
+                f"malformed TFLite model: signature {k} refers to subgraph "
+                f"{signature.subgraphIndex} of {len(model.subgraphs)}")
     for s, subgraph in enumerate(model.subgraphs):
         tensors = subgraph.tensors or []
         for t, tensor in enumerate(tensors):
@@ -119,17 +128,53 @@ def _check_indices(model: schema.ModelT) -> None:
             _check_tensor_indices(op.outputs, len(tensors), where)
 
 
+class _SharingBuilder(flatbuffers.Builder):
+    """Writes each distinct numeric vector once (tensor shapes, operator inputs, custom options):
+    flatbuffer tables may point at one vector, as they point at one shared string."""
+
+    def __init__(self, initial_size: int) -> None:
+        super().__init__(initial_size)
+        self._vectors: dict[tuple[str, bytes], int] = {}
+
+    def CreateNumpyVector(self, x: np.ndarray) -> int:  # noqa: N802 (flatbuffers API name)
+        key = (x.dtype.str, x.tobytes())
+        if key not in self._vectors:
+            self._vectors[key] = super().CreateNumpyVector(x)
+        return self._vectors[key]
+
+
 def write_model(model: schema.ModelT) -> bytes:
-    """Serializes with every non-empty constant buffer at a 64-byte offset."""
-    model.buffers = [_as_aligned(b) for b in (model.buffers or [])]
-    builder = flatbuffers.Builder(1024)
+    """Serializes with every non-empty constant buffer a custom op reads at a 64-byte offset (others
+    at 16), each distinct numeric vector written once, and no empty quantization tables."""
+    custom_read = _buffers_read_by_custom_ops(model)
+    model.buffers = [_as_aligned(b, i in custom_read) for i, b in enumerate(model.buffers or [])]
+    for subgraph in model.subgraphs:
+        for tensor in subgraph.tensors or []:
+            if _is_empty_quantization(tensor.quantization):
+                tensor.quantization = None
+    builder = _SharingBuilder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
 
 
-def _as_aligned(buffer: schema.BufferT) -> _AlignedBufferT:
+def _buffers_read_by_custom_ops(model: schema.ModelT) -> set[int]:
+    read = set()
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators or []:
+            if _custom_name(model, op) is not None:
+                read.update(subgraph.tensors[t].buffer for t in op.inputs if t >= 0)
+    return read
+
+
+def _is_empty_quantization(q: schema.QuantizationParametersT | None) -> bool:
+    return q is not None and all(
+        v is None or len(v) == 0 for v in (q.min, q.max, q.scale, q.zeroPoint)) and q.details is None
+
+
+def _as_aligned(buffer: schema.BufferT, custom_read: bool) -> _AlignedBufferT:
     aligned = _AlignedBufferT()
     aligned.data, aligned.offset, aligned.size = buffer.data, buffer.offset, buffer.size
+    aligned.alignment = BUFFER_ALIGNMENT if custom_read else BUILTIN_BUFFER_ALIGNMENT
     return aligned
 
 
@@ -291,31 +336,34 @@ _RESHAPE_LIKE = {schema.BuiltinOperator.RESHAPE, schema.BuiltinOperator.SQUEEZE,
 
 
 def copy_reshaped_outputs(model: schema.ModelT) -> int:
-    """Makes every subgraph output that a reshape-like op writes the output of a same-type
-    ``CAST`` of it instead, in place. Returns how many copies it added."""
+    """Makes every model output (of the subgraph the runner runs: the first signature's) that a
+    reshape-like op writes the output of a same-type ``CAST`` of it instead, in place. Outputs
+    of control-flow bodies are not bound to caller buffers and stay. Returns how many copies it
+    added."""
     copies = 0
     cast_code = None
-    for subgraph in model.subgraphs:
-        outputs = set(subgraph.outputs if subgraph.outputs is not None else [])
-        for op in list(subgraph.operators or []):
-            if _builtin_name(model, op) not in _RESHAPE_LIKE or not set(op.outputs) & outputs:
-                continue
-            if cast_code is None:
-                cast_code = _builtin_code(model, schema.BuiltinOperator.CAST)
-            (output,) = op.outputs
-            reshaped = copy.copy(subgraph.tensors[output])
-            reshaped.name = (reshaped.name or b"output") + b"/before_copy"
-            reshaped.buffer = 0
-            subgraph.tensors.append(reshaped)
-            op.outputs = [len(subgraph.tensors) - 1]
-            cast = schema.OperatorT()
-            cast.opcodeIndex = cast_code
-            cast.inputs, cast.outputs = [len(subgraph.tensors) - 1], [output]
-            cast.builtinOptionsType = schema.BuiltinOptions.CastOptions
-            cast.builtinOptions = schema.CastOptionsT()
-            cast.builtinOptions.inDataType = cast.builtinOptions.outDataType = reshaped.type
-            subgraph.operators.insert(subgraph.operators.index(op) + 1, cast)
-            copies += 1
+    signatures = model.signatureDefs or []
+    subgraph = model.subgraphs[signatures[0].subgraphIndex if signatures else 0]
+    outputs = set(subgraph.outputs if subgraph.outputs is not None else [])
+    for op in list(subgraph.operators or []):
+        if _builtin_name(model, op) not in _RESHAPE_LIKE or not set(op.outputs) & outputs:
+            continue
+        if cast_code is None:
+            cast_code = _builtin_code(model, schema.BuiltinOperator.CAST)
+        (output,) = op.outputs
+        reshaped = copy.copy(subgraph.tensors[output])
+        reshaped.name = (reshaped.name or b"output") + b"/before_copy"
+        reshaped.buffer = 0
+        subgraph.tensors.append(reshaped)
+        op.outputs = [len(subgraph.tensors) - 1]
+        cast = schema.OperatorT()
+        cast.opcodeIndex = cast_code
+        cast.inputs, cast.outputs = [len(subgraph.tensors) - 1], [output]
+        cast.builtinOptionsType = schema.BuiltinOptions.CastOptions
+        cast.builtinOptions = schema.CastOptionsT()
+        cast.builtinOptions.inDataType = cast.builtinOptions.outDataType = reshaped.type
+        subgraph.operators.insert(subgraph.operators.index(op) + 1, cast)
+        copies += 1
     return copies
 
 

@@ -159,9 +159,13 @@ def import_model(data: bytes) -> Model:
 
 
 class _BufferTable:
+    """The model's buffers. Constants with identical bytes share one buffer (the stock converter
+    leaves duplicates, e.g. equal biases of several layers); constant buffers are read-only, so
+    sharing cannot change a result."""
+
     def __init__(self) -> None:
         self.buffers = [schema.BufferT()]  # buffer 0 is the empty sentinel
-        self._by_array: dict[int, int] = {}
+        self._by_content: dict[bytes, int] = {}
 
     def add_bytes(self, raw: bytes) -> int:
         buffer = schema.BufferT()
@@ -170,10 +174,12 @@ class _BufferTable:
         return len(self.buffers) - 1
 
     def add_array(self, array: np.ndarray) -> int:
-        key = id(array)
-        if key not in self._by_array:
-            self._by_array[key] = self.add_bytes(np.ascontiguousarray(array).tobytes())
-        return self._by_array[key]
+        raw = np.ascontiguousarray(array).tobytes()
+        if not raw:
+            return self.add_bytes(raw)
+        if raw not in self._by_content:
+            self._by_content[raw] = self.add_bytes(raw)
+        return self._by_content[raw]
 
 
 def _export_tensor(tensor: Tensor, buffers: _BufferTable) -> schema.TensorT:

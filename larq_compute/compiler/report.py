@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ai_edge_litert import schema_py_generated as schema
@@ -131,6 +132,9 @@ def _why_float(op: Op) -> tuple[str, bool]:
     input_binary = binary_input(x) is not None or (pad is not None and binary_input(pad.inputs[0]) is not None)
     if not input_binary:
         reason = "input is not binarized (no binary quantizer in front)"
+        if _is_ternary_quantizer(x):
+            return ("input is ternary (sign(sign(x + t) + sign(x − t)), e.g. ste_tern): no op of "
+                    "the op set takes ternary input"), True
         weights = constant(op.inputs[1])
         if producer(x, "SIGN") is not None and weights is not None and not isinstance(split_binary_weights(weights), str):
             return "input is a plain sign(x) (maps 0 to 0), not a binary quantizer", True
@@ -139,9 +143,18 @@ def _why_float(op: Op) -> tuple[str, bool]:
     return reason, input_binary
 
 
-def build_report(graph: Graph, float_bytes: int, converted_bytes: int) -> ConversionReport:
+def _is_ternary_quantizer(x: Tensor) -> bool:
+    """``x = SIGN(ADD(SIGN(a), SIGN(b)))``: the ste_tern quantizer as the stock converter emits it."""
+    outer = producer(x, "SIGN")
+    total = producer(outer.inputs[0], "ADD") if outer is not None else None
+    return total is not None and all(producer(t, "SIGN") is not None for t in total.inputs)
+
+
+def build_report(graph: Graph, float_bytes: int, converted_bytes: int,
+                 subgraphs: Sequence[Graph] = ()) -> ConversionReport:
+    """The report of the main ``graph``; layers of ``subgraphs`` (WHILE / IF bodies) are listed too."""
     report = ConversionReport(float_bytes=float_bytes, converted_bytes=converted_bytes)
-    for op in graph.ops:
+    for op in [op for g in (graph, *subgraphs) for op in g.ops]:
         if op.custom and op.type in (BCONV2D, BFULLY_CONNECTED, BMAXPOOL2D):
             report.layers.append(LayerReport(op.origin, op.type, True, _describe_binary(op)))
         elif op.custom and op.type == QUANTIZE:

@@ -36,6 +36,9 @@ def split_binary_weights(weights: np.ndarray) -> BinaryWeights | str:
     spread = np.abs(magnitudes - scale[:, None]).max(axis=1, initial=0.0)
     bad = spread > RELATIVE_TOLERANCE * scale
     if np.any(bad):
+        if _is_ternary(flat):
+            return ("weights are ternary (−s, 0, +s per output channel, e.g. ste_tern): no op of "
+                    "the op set reads ternary weights, so the kernel stays float32")
         channel = int(np.argmax(bad))
         distinct = np.unique(np.round(flat[channel], 6))
         shown = ", ".join(f"{v:g}" for v in distinct[:4]) + (", ..." if distinct.size > 4 else "")
@@ -44,3 +47,14 @@ def split_binary_weights(weights: np.ndarray) -> BinaryWeights | str:
             f"values ({shown}), not ±s"
         )
     return BinaryWeights(scale.astype(np.float32), weights < 0)
+
+
+def _is_ternary(flat: np.ndarray) -> bool:
+    """Every output channel holds zeros and values of one magnitude, and some channel a zero."""
+    magnitudes = np.abs(flat)
+    nonzero = magnitudes > 0
+    if nonzero.all():
+        return False
+    scale = np.max(magnitudes, axis=1)
+    spread = np.where(nonzero, np.abs(magnitudes - scale[:, None]), 0.0).max(axis=1, initial=0.0)
+    return bool(np.all(spread <= RELATIVE_TOLERANCE * scale))

@@ -1,6 +1,7 @@
 #include "runtime/core/bconv2d.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <vector>
 
@@ -61,6 +62,7 @@ class BConv2DImpl final : public BConv2D {
   BConv2DImpl(const BConv2DGeometry& g, const TBitpacked* filter, const BGemmKernels& kernels,
               OutputStage stage)
       : g_(g), kernels_(kernels), stage_(std::move(stage)) {
+    stage_.MarkFmaExact(static_cast<std::int64_t>(g.filter_height) * g.filter_width * (g.channels_in / g.groups));
     out_h_ = g.OutHeight();
     out_w_ = g.OutWidth();
     pad_top_ = g.PadTop();
@@ -70,12 +72,20 @@ class BConv2DImpl final : public BConv2D {
     const int words = PackedSize(group_in);
     const int taps = g.filter_height * g.filter_width;
     k_ = taps * group_in;
-    columns_ = PackedColumns::Pack(filter, g.channels_out, g.groups, taps, words, kernels.nr);
-    // Padded taps read this all-zero (+1) pixel; it covers every group's offset.
-    zero_pixel_.assign(in_words_, 0);
+    columns_ = PackedColumns::Pack(filter, g.channels_out, g.groups, taps, words, kernels);
+    // Convs whose taps reach past the input (SAME padding) run on a copy of each image framed by
+    // all-zero (+1) pixels, so every tap of every output pixel is one fixed offset from the
+    // pixel's first tap.
+    const int rows_read = (out_h_ - 1) * g.stride_height + EffectiveSize(g.filter_height, g.dilation_height);
+    const int cols_read = (out_w_ - 1) * g.stride_width + EffectiveSize(g.filter_width, g.dilation_width);
+    padded_height_ = std::max(rows_read, pad_top_ + g.in_height);
+    padded_width_ = std::max(cols_read, pad_left_ + g.in_width);
+    if (padded_height_ != g.in_height || padded_width_ != g.in_width || pad_top_ || pad_left_) {
+      padded_.assign(static_cast<std::size_t>(padded_height_) * padded_width_ * in_words_, 0);
+    }
     for (int kh = 0; kh < g.filter_height; ++kh) {
       for (int kw = 0; kw < g.filter_width; ++kw) {
-        tap_offsets_.push_back((static_cast<std::ptrdiff_t>(kh) * g.dilation_height * g.in_width +
+        tap_offsets_.push_back((static_cast<std::ptrdiff_t>(kh) * g.dilation_height * padded_width_ +
                                 static_cast<std::ptrdiff_t>(kw) * g.dilation_width) *
                                in_words_);
       }
@@ -101,45 +111,47 @@ class BConv2DImpl final : public BConv2D {
   void Run(const TBitpacked* input, int batch, void* output, ThreadPool* pool) const override {
     if (batch <= 0 || out_h_ == 0 || out_w_ == 0) return;
     const std::int64_t plane = static_cast<std::int64_t>(out_h_) * out_w_;
-    const int mr = kernels_.mr;
-    const auto fill = [&](std::int64_t pixel0, int count, int tap0, int tap_count,
-                          const TBitpacked** a, const std::int32_t** corrections) {
-      // Position of pixel0; later pixels step along the row without divisions.
-      std::int64_t b = pixel0 / plane;
-      int oh = static_cast<int>(pixel0 % plane / out_w_);
-      int ow = static_cast<int>(pixel0 % out_w_);
-      for (int m = 0; m < count; ++m) {
-        const bool inside = row_inside_[oh] && col_inside_[ow];
-        const int ih0 = oh * g_.stride_height - pad_top_;
-        const int iw0 = ow * g_.stride_width - pad_left_;
-        const TBitpacked* image = input + b * g_.in_height * g_.in_width * in_words_;
-        if (inside) {
-          const TBitpacked* base = image + (static_cast<std::int64_t>(ih0) * g_.in_width + iw0) * in_words_;
-          for (int t = 0; t < tap_count; ++t) a[t * mr + m] = base + tap_offsets_[tap0 + t];
-        } else {
-          for (int t = 0; t < tap_count; ++t) {
-            const int kh = (tap0 + t) / g_.filter_width, kw = (tap0 + t) % g_.filter_width;
-            const int ih = ih0 + kh * g_.dilation_height, iw = iw0 + kw * g_.dilation_width;
-            const bool tap_inside = ih >= 0 && ih < g_.in_height && iw >= 0 && iw < g_.in_width;
-            a[t * mr + m] = tap_inside ? image + (static_cast<std::int64_t>(ih) * g_.in_width + iw) * in_words_
-                                       : zero_pixel_.data();
-          }
+    const std::int64_t image_words = static_cast<std::int64_t>(g_.in_height) * g_.in_width * in_words_;
+    const std::size_t out_bytes = static_cast<std::size_t>(plane) *
+                                  (stage_.type == OutputType::kBitpacked ? PackedSize(g_.channels_out) * 4
+                                   : stage_.type == OutputType::kInt8  ? g_.channels_out
+                                                                       : g_.channels_out * 4);
+    const std::ptrdiff_t pixel_step = static_cast<std::ptrdiff_t>(g_.stride_width) * in_words_;
+    const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(g_.stride_height) * padded_width_ * in_words_;
+    for (int b = 0; b < batch; ++b) {
+      const TBitpacked* image = input + b * image_words;
+      if (!padded_.empty()) {
+        // Rows of the image into the frame; the frame's zero border is never written.
+        const std::size_t row_words = static_cast<std::size_t>(g_.in_width) * in_words_;
+        for (int ih = 0; ih < g_.in_height; ++ih) {
+          std::memcpy(padded_.data() + (static_cast<std::size_t>(pad_top_ + ih) * padded_width_ + pad_left_) * in_words_,
+                      image + ih * row_words, row_words * sizeof(TBitpacked));
         }
-        corrections[m] = corrections_.empty() || inside
-                             ? nullptr
-                             : corrections_.data() +
-                                   static_cast<std::size_t>(row_class_[oh] * num_col_classes_ + col_class_[ow]) *
-                                       g_.channels_out;
-        if (++ow == out_w_) {
-          ow = 0;
-          if (++oh == out_h_) {
-            oh = 0;
-            ++b;
-          }
-        }
+        image = padded_.data();
       }
-    };
-    RunBGemm(kernels_, columns_, stage_, k_, g_.channels_out, batch * plane, output, pool, fill);
+      const auto fill = [&](std::int64_t pixel0, int count, const TBitpacked** rows,
+                            const std::int32_t** corrections) {
+        // Position of pixel0; later pixels step along the row without divisions.
+        int oh = static_cast<int>(pixel0 / out_w_);
+        int ow = static_cast<int>(pixel0 % out_w_);
+        const TBitpacked* row = image + oh * row_step;
+        for (int m = 0; m < count; ++m) {
+          rows[m] = row + ow * pixel_step;
+          corrections[m] = corrections_.empty() || (row_inside_[oh] && col_inside_[ow])
+                               ? nullptr
+                               : corrections_.data() +
+                                     static_cast<std::size_t>(row_class_[oh] * num_col_classes_ + col_class_[ow]) *
+                                         g_.channels_out;
+          if (++ow == out_w_) {
+            ow = 0;
+            ++oh;
+            row += row_step;
+          }
+        }
+      };
+      RunBGemm(kernels_, columns_, tap_offsets_.data(), stage_, k_, g_.channels_out, plane,
+               static_cast<char*>(output) + b * out_bytes, pool, fill);
+    }
   }
 
   const char* VariantName() const override { return kernels_.name; }
@@ -180,8 +192,11 @@ class BConv2DImpl final : public BConv2D {
   OutputStage stage_;
   int out_h_ = 0, out_w_ = 0, pad_top_ = 0, pad_left_ = 0, in_words_ = 0, k_ = 0;
   PackedColumns columns_;
-  std::vector<TBitpacked> zero_pixel_;
-  std::vector<std::ptrdiff_t> tap_offsets_;
+  // SAME padding: one image framed by all-zero (+1) pixels, [padded_height_, padded_width_,
+  // in_words_]; Run copies each image into it (so Run is not reentrant on one object).
+  int padded_height_ = 0, padded_width_ = 0;
+  mutable std::vector<TBitpacked> padded_;
+  std::vector<std::ptrdiff_t> tap_offsets_;  // [taps]: word offset of each filter tap
   std::vector<int> row_class_, col_class_;
   std::vector<char> row_inside_, col_inside_;
   int num_col_classes_ = 0;

@@ -32,20 +32,24 @@ class BFullyConnectedImpl final : public BFullyConnected {
         kernels_(kernels),
         stage_(std::move(stage)),
         columns_(PackedColumns::Pack(weights, channels_out, 1, 1, PackedSize(channels_in),
-                                     kernels.nr)) {}
+                                     kernels)) {
+    stage_.MarkFmaExact(channels_in);
+  }
 
   void Run(const TBitpacked* input, std::int64_t rows, void* output,
            ThreadPool* pool) const override {
     if (rows <= 0) return;
     const int words = PackedSize(channels_in_);
-    const auto fill = [&](std::int64_t row0, int count, int, int, const TBitpacked** a,
+    const auto fill = [&](std::int64_t row0, int count, const TBitpacked** a,
                           const std::int32_t** corrections) {
       for (int m = 0; m < count; ++m) {
         a[m] = input + (row0 + m) * words;
         corrections[m] = nullptr;
       }
     };
-    RunBGemm(kernels_, columns_, stage_, channels_in_, channels_out_, rows, output, pool, fill);
+    const std::ptrdiff_t single_tap = 0;
+    RunBGemm(kernels_, columns_, &single_tap, stage_, channels_in_, channels_out_, rows, output,
+             pool, fill);
   }
 
   const char* VariantName() const override { return kernels_.name; }

@@ -3,25 +3,26 @@
 // How a variant plugs in (portable, avx2, avx512, neon — one file each, named
 // bgemm_<MR>x<NR>_<isa>.cpp; only *_avx2/*_avx512/*_neon files get ISA flags, see CMakeLists.txt):
 //   1. Define `const BGemmKernels* BGemmKernels<Isa>()` (declared below) returning a static table.
-//   2. Nothing else: kernel_dispatch.cpp finds it through a weak reference, so a build without the
-//      file simply lacks the variant, and forcing it reports an error.
+//   2. List its getter in kernel_dispatch.cpp for the architectures that build the file; a build
+//      without it lacks the variant, and forcing it reports an error.
 //
 // The left operand ("A": one row per output pixel) is never materialized (no im2col). A row is
 // `taps` segments of `words` 32-bit words; segment t of pixel m starts at
-//   a[t * MR + m] + a_offset
-// (pointers into the NHWC input, or into a zero buffer for padded taps; a_offset selects the
-// group's channels). Rows beyond the real pixel count repeat a valid pointer; their results are
-// ignored.
+//   rows[m] + tap_offsets[t]
+// (rows[m]: the pixel's first tap in the NHWC input, or in a padded copy of it, plus the group's
+// word offset; tap_offsets: the filter taps' offsets, shared by every pixel). Rows beyond the
+// real pixel count repeat a valid pointer; their results are ignored.
 //
 // The right operand ("B": one column per output channel) is packed once at Create into blocks of
-// NR channels, 64-bit words, channel-minor:
-//   b[(t * W64 + w) * NR + n],  W64 = ceil(words / 2),
-// where 64-bit word w of channel n's segment t holds its 32-bit words 2w (low half) and 2w+1 (high
-// half; 0 when words is odd). Channels past the real count are all-zero columns.
+// NR channels, channel-minor, in K words of `b_word_bits` (BGemmKernels):
+//   64: b[(t * W64 + w) * NR + n] (uint64), W64 = ceil(words / 2), where 64-bit word w of channel
+//       n's segment t holds its 32-bit words 2w (low half) and 2w+1 (high half; 0 when words is
+//       odd);
+//   32: b[(t * words + w) * NR + n] (uint32 viewed through the same storage).
+// Channels past the real count are all-zero columns.
 //
 // popcount_tile computes the MR x NR tile of XOR-popcounts
-//   acc[m * NR + n] = (accumulate ? acc[m * NR + n] : 0)
-//                     + sum_t sum_w popcount(A segment word ^ B segment word)
+//   acc[m * NR + n] = sum_t sum_w popcount(A segment word ^ B segment word)
 // Padding bits are 0 in both operands (docs/op-format.md), so they never count. A kernel must
 // read exactly `words` 32-bit words per segment (never 2 * W64: the next pixel follows).
 //
@@ -65,8 +66,10 @@ struct OutputTileArgs {
 struct BGemmKernels {
   const char* name;  // "portable", "avx2", "avx512", "neon"
   int mr, nr;
-  void (*popcount_tile)(int taps, int words, const TBitpacked* const* a, std::ptrdiff_t a_offset,
-                        const std::uint64_t* b, std::int32_t* acc, bool accumulate);
+  int b_word_bits;  // 64 or 32: the K word of the packed B layout
+  void (*popcount_tile)(int taps, int words, const TBitpacked* const* rows,
+                        const std::ptrdiff_t* tap_offsets, const std::uint64_t* b,
+                        std::int32_t* acc);
   // conv = k - 2 * popcount - correction, then OutputStage's float / int8 numerics.
   void (*output_float)(const OutputTileArgs& args, const OutputStage& stage);
   void (*output_int8)(const OutputTileArgs& args, const OutputStage& stage);

@@ -22,8 +22,8 @@ inline __m256i Popcount64(__m256i v, __m256i lookup, __m256i low_nibbles) {
   return _mm256_sad_epu8(bytes, _mm256_setzero_si256());
 }
 
-void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_t a_offset,
-                  const std::uint64_t* b, std::int32_t* acc, bool accumulate) {
+void PopcountTile(int taps, int words, const TBitpacked* const* a_rows,
+                  const std::ptrdiff_t* tap_offsets, const std::uint64_t* b, std::int32_t* acc) {
   const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
                                           0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
@@ -38,7 +38,7 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_
   for (int t = 0; t < taps; ++t) {
     const TBitpacked* rows[kMr];
 #pragma GCC unroll 4
-    for (int m = 0; m < kMr; ++m) rows[m] = a[t * kMr + m] + a_offset;
+    for (int m = 0; m < kMr; ++m) rows[m] = a_rows[m] + tap_offsets[t];
     for (int w = 0; w <= full; ++w) {
       if (w == full && !odd) break;
       __m256i bv[kVectors];
@@ -66,10 +66,7 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_
     const __m256i packed = _mm256_permutevar8x32_epi32(
         _mm256_blend_epi32(sums[m][0], _mm256_slli_epi64(sums[m][1], 32), 0xaa),
         _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
-    std::int32_t* dst = acc + m * kNr;
-    __m256i v = packed;
-    if (accumulate) v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), v);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + m * kNr), packed);
   }
 }
 

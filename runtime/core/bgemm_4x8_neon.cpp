@@ -77,8 +77,9 @@ inline void Drain(Accumulators* acc, std::int32_t* sums) {
   Zero(acc);
 }
 
-void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_t a_offset,
-                  const std::uint64_t* b, std::int32_t* acc_out, bool accumulate) {
+// Adds the tile's popcounts to sums (kMr x kNr).
+void AccumulateTile(int taps, int words, const TBitpacked* const* a_rows,
+                    const std::ptrdiff_t* tap_offsets, const std::uint64_t* b, std::int32_t* sums) {
   const int full = words / 2;
   const bool odd = words & 1;
   const int tap_steps = full + odd;
@@ -86,21 +87,19 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_
     // Segments longer than 4095 * 64 bits: split every tap into shorter segments (B's words of
     // a tap are consecutive groups of kNr, so a segment's B starts kNr words later per step).
     constexpr int kChunkWords = 2 * kMaxStepsBetweenDrains;
+    const std::ptrdiff_t no_offset = 0;
     for (int t = 0; t < taps; ++t) {
       for (int w0 = 0; w0 < words; w0 += kChunkWords) {
         const TBitpacked* rows[kMr];
-        for (int m = 0; m < kMr; ++m) rows[m] = a[t * kMr + m] + a_offset + w0;
+        for (int m = 0; m < kMr; ++m) rows[m] = a_rows[m] + tap_offsets[t] + w0;
         const int chunk = words - w0 < kChunkWords ? words - w0 : kChunkWords;
-        PopcountTile(1, chunk, rows, 0,
-                     b + (static_cast<std::size_t>(t) * tap_steps + w0 / 2) * kNr, acc_out,
-                     accumulate || t > 0 || w0 > 0);
+        AccumulateTile(1, chunk, rows, &no_offset,
+                       b + (static_cast<std::size_t>(t) * tap_steps + w0 / 2) * kNr, sums);
       }
     }
     return;
   }
 
-  alignas(16) std::int32_t sums[kMr * kNr];
-  for (int i = 0; i < kMr * kNr; ++i) sums[i] = accumulate ? acc_out[i] : 0;
   Accumulators acc;
   Zero(&acc);
   int steps = 0;  // since the last drain
@@ -112,7 +111,7 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_
     steps += tap_steps;
     const TBitpacked* rows[kMr];
 #pragma GCC unroll 4
-    for (int m = 0; m < kMr; ++m) rows[m] = a[t * kMr + m] + a_offset;
+    for (int m = 0; m < kMr; ++m) rows[m] = a_rows[m] + tap_offsets[t];
     for (int w = 0; w < full; ++w, b += kNr) {
       uint64x2_t x[kMr];
 #pragma GCC unroll 4
@@ -129,7 +128,13 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_
     }
   }
   Drain(&acc, sums);
-  for (int i = 0; i < kMr * kNr; ++i) acc_out[i] = sums[i];
+}
+
+void PopcountTile(int taps, int words, const TBitpacked* const* a_rows,
+                  const std::ptrdiff_t* tap_offsets, const std::uint64_t* b, std::int32_t* acc) {
+  alignas(16) std::int32_t sums[kMr * kNr] = {};
+  AccumulateTile(taps, words, a_rows, tap_offsets, b, sums);
+  for (int i = 0; i < kMr * kNr; ++i) acc[i] = sums[i];
 }
 
 }  // namespace

@@ -9,13 +9,13 @@ namespace {
 constexpr int kMr = 4;
 constexpr int kNr = 8;
 
-void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_t a_offset,
-                  const std::uint64_t* b, std::int32_t* acc, bool accumulate) {
+void PopcountTile(int taps, int words, const TBitpacked* const* a_rows,
+                  const std::ptrdiff_t* tap_offsets, const std::uint64_t* b, std::int32_t* acc) {
   std::int32_t sums[kMr][kNr] = {};
   const int full = words / 2;
   for (int t = 0; t < taps; ++t) {
     const TBitpacked* rows[kMr];
-    for (int m = 0; m < kMr; ++m) rows[m] = a[t * kMr + m] + a_offset;
+    for (int m = 0; m < kMr; ++m) rows[m] = a_rows[m] + tap_offsets[t];
     for (int w = 0; w < full; ++w, b += kNr) {
       for (int m = 0; m < kMr; ++m) {
         const std::uint64_t x = LoadWord64(rows[m] + 2 * w);
@@ -31,9 +31,7 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a, std::ptrdiff_
     }
   }
   for (int m = 0; m < kMr; ++m) {
-    for (int n = 0; n < kNr; ++n) {
-      acc[m * kNr + n] = (accumulate ? acc[m * kNr + n] : 0) + sums[m][n];
-    }
+    for (int n = 0; n < kNr; ++n) acc[m * kNr + n] = sums[m][n];
   }
 }
 

@@ -3,13 +3,16 @@
 namespace lc {
 
 PackedColumns PackedColumns::Pack(const TBitpacked* filter, int channels_out, int groups,
-                                  int taps, int words, int nr) {
+                                  int taps, int words, const BGemmKernels& kernels) {
   PackedColumns p;
   p.taps = taps;
   p.words = words;
-  p.nr = nr;
-  const int w64 = (words + 1) / 2;
-  const std::size_t block_size = static_cast<std::size_t>(taps) * w64 * nr;
+  const int nr = kernels.nr;
+  // K words per tap and the 32-bit half a filter word lands in (bgemm.h).
+  const bool wide = kernels.b_word_bits == 64;
+  const int k_words = wide ? (words + 1) / 2 : words;
+  const std::size_t block_words = static_cast<std::size_t>(taps) * k_words * nr;  // K words
+  const std::size_t block_size = wide ? block_words : block_words / 2;          // uint64s
   const int group_out = channels_out / groups;
   for (int g = 0; g < groups; ++g) {
     for (int c0 = g * group_out; c0 < (g + 1) * group_out; c0 += nr) {
@@ -22,7 +25,12 @@ PackedColumns PackedColumns::Pack(const TBitpacked* filter, int channels_out, in
         for (int t = 0; t < taps; ++t) {
           for (int w = 0; w < words; ++w) {
             const std::uint64_t word = static_cast<std::uint32_t>(src[t * words + w]);
-            dst[(static_cast<std::size_t>(t) * w64 + w / 2) * nr + j] |= word << (32 * (w % 2));
+            // Index of the 32-bit half: a 64-bit K word holds two filter words; a 32-bit K
+            // word is one half of a uint64 of the storage (little-endian order).
+            const std::size_t half =
+                wide ? ((static_cast<std::size_t>(t) * k_words + w / 2) * nr + j) * 2 + w % 2
+                     : (static_cast<std::size_t>(t) * k_words + w) * nr + j;
+            dst[half / 2] |= word << (32 * (half % 2));
           }
         }
       }

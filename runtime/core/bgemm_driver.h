@@ -22,34 +22,31 @@ struct PackedColumns {
     std::ptrdiff_t a_offset;     // word offset of the block's group inside an input pixel
     std::size_t b_offset;        // start of the block in `b`
   };
-  int taps = 0, words = 0, nr = 0;
+  int taps = 0, words = 0;
   std::vector<Block> blocks;
   std::vector<std::uint64_t> b;
 
-  // filter: [channels_out, taps, words] bit-packed (OHWI with H*W = taps). Group g reads input
-  // words [g * words, (g + 1) * words).
+  // filter: [channels_out, taps, words] bit-packed (OHWI with H*W = taps), in the B layout of
+  // `kernels` (bgemm.h). Group g reads input words [g * words, (g + 1) * words).
   static PackedColumns Pack(const TBitpacked* filter, int channels_out, int groups, int taps,
-                            int words, int nr);
+                            int words, const BGemmKernels& kernels);
 };
 
-// Taps per micro-kernel call: the A pointers of a tile live on the stack.
-constexpr int kMaxTapsPerCall = 64;
-
-// Runs the GEMM over `pixels` output rows.
-//   fill(pixel0, count, tap_begin, tap_count, a, corrections): writes a[t * MR + m] for
-//   m < count, t < tap_count, and corrections[m]: the pixel's zero-padding correction row indexed
-//   by output channel, or null.
+// Runs the GEMM over `pixels` output rows; segment t of a pixel starts tap_offsets[t] words after
+// its row pointer.
+//   fill(pixel0, count, rows, corrections): writes rows[m] (the pixel's A row, bgemm.h) and
+//   corrections[m] (its zero-padding correction row indexed by output channel, or null) for
+//   m < count.
 // Output: float/int8 [pixels, channels_out], or bit-packed [pixels, PackedSize(channels_out)].
 template <typename Fill>
-void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns, const OutputStage& stage,
-              int k, int channels_out, std::int64_t pixels, void* output, ThreadPool* pool,
+void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns,
+              const std::ptrdiff_t* tap_offsets, const OutputStage& stage, int k,
+              int channels_out, std::int64_t pixels, void* output, ThreadPool* pool,
               const Fill& fill) {
-  const int mr = kernels.mr, nr = kernels.nr;
+  const int mr = kernels.mr;
   const std::int64_t tiles = (pixels + mr - 1) / mr;
   const std::int64_t blocks = static_cast<std::int64_t>(columns.blocks.size());
-  const int w64 = (columns.words + 1) / 2;
   const int out_words = PackedSize(channels_out);
-  const bool single_call = columns.taps <= kMaxTapsPerCall;
   const int threads = pool ? pool->NumThreads() : 1;
   // Split by pixel tiles when there are enough (each thread then reuses its A pointers across
   // blocks, and bit-packed words are never shared); otherwise by channel blocks too.
@@ -57,7 +54,8 @@ void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns, const O
   const std::int64_t grain = split_pixels_only ? blocks : 1;
 
   ParallelFor(pool, tiles * blocks, grain, [&](std::int64_t begin, std::int64_t end, int) {
-    const TBitpacked* a[kMaxTapsPerCall * kMaxTileRows];
+    const TBitpacked* rows[kMaxTileRows];
+    const TBitpacked* block_rows[kMaxTileRows];
     const std::int32_t* corrections[kMaxTileRows];
     alignas(64) std::int32_t acc[kMaxTileRows * kMaxTileChannels];
     std::int64_t filled_tile = -1;
@@ -67,20 +65,20 @@ void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns, const O
       const PackedColumns::Block& block = columns.blocks[block_index];
       const std::int64_t pixel0 = tile * mr;
       const int count = static_cast<int>(std::min<std::int64_t>(mr, pixels - pixel0));
-      for (int tap0 = 0; tap0 < columns.taps; tap0 += kMaxTapsPerCall) {
-        const int tap_count = std::min(kMaxTapsPerCall, columns.taps - tap0);
-        if (!single_call || filled_tile != tile) {
-          fill(pixel0, count, tap0, tap_count, a, corrections);
-          for (int t = 0; t < tap_count; ++t) {
-            for (int m = count; m < mr; ++m) a[t * mr + m] = a[t * mr + count - 1];
-          }
-          filled_tile = tile;
-        }
-        kernels.popcount_tile(tap_count, columns.words, a, block.a_offset,
-                              columns.b.data() + block.b_offset +
-                                  static_cast<std::size_t>(tap0) * w64 * nr,
-                              acc, tap0 > 0);
+      if (filled_tile != tile) {
+        fill(pixel0, count, rows, corrections);
+        for (int m = count; m < mr; ++m) rows[m] = rows[count - 1];
+        filled_tile = tile;
       }
+      // Grouped convs: the block's group starts a_offset words into each pixel. (Copied only
+      // then: re-reading just-written pointers as vectors would stall on store forwarding.)
+      const TBitpacked* const* call_rows = rows;
+      if (block.a_offset != 0) {
+        for (int m = 0; m < mr; ++m) block_rows[m] = rows[m] + block.a_offset;
+        call_rows = block_rows;
+      }
+      kernels.popcount_tile(columns.taps, columns.words, call_rows, tap_offsets,
+                            columns.b.data() + block.b_offset, acc);
       OutputTileArgs args = {acc, count, k, block.c0, block.n, corrections, nullptr, channels_out};
       switch (stage.type) {
         case OutputType::kFloat:

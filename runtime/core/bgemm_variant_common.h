@@ -92,11 +92,11 @@ void OutputBitsTile(const OutputTileArgs& args, const OutputStage& stage) {
   }
 }
 
-// The table of a variant whose output stages are the portable ones above.
+// The table of a variant with the 64-bit B layout whose output stages are the portable ones above.
 template <int kMr, int kNr>
 BGemmKernels MakeBGemmKernels(const char* name, decltype(BGemmKernels::popcount_tile) tile) {
   static_assert(kMr <= kMaxTileRows && kNr <= kMaxTileChannels && kNr % 8 == 0, "tile too large");
-  return {name, kMr, kNr, tile, OutputFloatTile<kNr>, OutputInt8Tile<kNr>, OutputBitsTile<kNr>};
+  return {name, kMr, kNr, 64, tile, OutputFloatTile<kNr>, OutputInt8Tile<kNr>, OutputBitsTile<kNr>};
 }
 
 }  // namespace

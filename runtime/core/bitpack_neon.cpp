@@ -1,8 +1,8 @@
 // NEON bit-packing (ARMv8-A Advanced SIMD): 32 values become one word through compares (FCMLT /
 // CMGT give 0xff.. or 0 per lane), narrowing moves down to one byte per value, an AND with the bit
 // weights 1, 2, .., 128 and three pairwise adds (ADDP) that sum every 8 bytes into one. The ragged
-// end of a row is packed from a 32-value copy padded with values that pack to 0, so nothing past
-// the row is read and the padding bits stay 0.
+// end of a row is packed value by value, so nothing past the row is read and the padding bits
+// stay 0.
 #include <arm_neon.h>
 
 #include "runtime/core/bitpack.h"
@@ -38,42 +38,47 @@ inline std::uint32_t PackInt8Word(const std::int8_t* q, int8x16_t zero_point) {
   return MaskBytesToWord(vcltq_s8(vld1q_s8(q), zero_point), vcltq_s8(vld1q_s8(q + 16), zero_point));
 }
 
-// Packs `count` consecutive values into PackedSize(count) words; `neutral` packs to bit 0.
-template <typename T, typename PackWord>
-void PackSpan(const T* in, std::int64_t count, T neutral, TBitpacked* out, PackWord pack_word) {
+// Packs `count` consecutive values into PackedSize(count) words; the ragged last word value by
+// value (is_negative), leaving its padding bits 0 and reading nothing past the span.
+template <typename T, typename PackWord, typename IsNegative>
+void PackSpan(const T* in, std::int64_t count, TBitpacked* out, PackWord pack_word,
+              IsNegative is_negative) {
   const std::int64_t full = count / kBitsPerWord;
   for (std::int64_t w = 0; w < full; ++w) {
     out[w] = static_cast<TBitpacked>(pack_word(in + w * kBitsPerWord));
   }
   const int tail = static_cast<int>(count % kBitsPerWord);
   if (tail == 0) return;
-  T last[kBitsPerWord];
-  for (int i = 0; i < kBitsPerWord; ++i) last[i] = i < tail ? in[full * kBitsPerWord + i] : neutral;
-  out[full] = static_cast<TBitpacked>(pack_word(last));
+  const T* last = in + full * kBitsPerWord;
+  std::uint32_t word = 0;
+  for (int i = 0; i < tail; ++i) word |= std::uint32_t{is_negative(last[i])} << i;
+  out[full] = static_cast<TBitpacked>(word);
 }
 
 // Rows of a multiple of 32 channels are contiguous words: one span for all of them.
-template <typename T, typename PackWord>
-void PackRows(const T* in, std::int64_t rows, int channels, T neutral, TBitpacked* out,
-              PackWord pack_word) {
-  const std::int64_t row_span = channels % kBitsPerWord == 0 ? rows * channels : channels;
-  const std::int64_t spans = channels % kBitsPerWord == 0 ? 1 : rows;
+template <typename T, typename PackWord, typename IsNegative>
+void PackRows(const T* in, std::int64_t rows, int channels, TBitpacked* out, PackWord pack_word,
+              IsNegative is_negative) {
+  const bool contiguous = channels % kBitsPerWord == 0;
+  const std::int64_t span = contiguous ? rows * channels : channels;
   const int words = PackedSize(channels);
-  for (std::int64_t r = 0; r < spans; ++r) {
-    PackSpan(in + r * channels, row_span, neutral, out + r * words, pack_word);
+  for (std::int64_t r = 0; r < (contiguous ? 1 : rows); ++r) {
+    PackSpan(in + r * channels, span, out + r * words, pack_word, is_negative);
   }
 }
 
 void PackFloatNeon(const float* in, std::int64_t rows, int channels, TBitpacked* out) {
-  PackRows(in, rows, channels, 0.0f, out, [](const float* x) { return PackFloatWord(x); });
+  PackRows(in, rows, channels, out, [](const float* x) { return PackFloatWord(x); },
+           [](float x) { return x < 0.0f; });
 }
 
 void PackInt8Neon(const std::int8_t* in, std::int64_t rows, int channels, std::int8_t zero_point,
                   TBitpacked* out) {
   const int8x16_t zero_point_vector = vdupq_n_s8(zero_point);
-  PackRows(in, rows, channels, zero_point, out, [zero_point_vector](const std::int8_t* q) {
-    return PackInt8Word(q, zero_point_vector);
-  });
+  PackRows(
+      in, rows, channels, out,
+      [zero_point_vector](const std::int8_t* q) { return PackInt8Word(q, zero_point_vector); },
+      [zero_point](std::int8_t q) { return q < zero_point; });
 }
 
 }  // namespace

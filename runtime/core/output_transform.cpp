@@ -1,5 +1,6 @@
 #include "runtime/core/output_transform.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace lc {
@@ -17,7 +18,33 @@ bool ActivationBounds(Activation activation, float* low, float* high) {
   return false;
 }
 
+// Exponent of the last bit of a finite float's significand (normal or subnormal).
+int LowestBitExponent(float x) {
+  return (std::fpclassify(x) == FP_SUBNORMAL ? -126 : std::ilogb(x)) - 23;
+}
+
 }  // namespace
+
+void OutputStage::MarkFmaExact(std::int64_t max_abs_accumulator) {
+  fma_exact.assign(multiplier.size(), 0);
+  for (std::size_t c = 0; c < multiplier.size(); ++c) {
+    const float m = multiplier[c], b = bias[c];
+    if (!std::isfinite(m) || !std::isfinite(b)) continue;
+    // a * m + b is a multiple of 2^lowest; below 2^(53 + lowest) in magnitude it has at most 53
+    // significant bits, so double holds it exactly (one bit of margin for the bound's rounding).
+    int lowest = 0;
+    if (m != 0.0f && b != 0.0f) {
+      lowest = std::min(LowestBitExponent(m), LowestBitExponent(b));
+    } else if (m != 0.0f || b != 0.0f) {
+      lowest = LowestBitExponent(m != 0.0f ? m : b);
+    } else {
+      fma_exact[c] = 1;  // y = +-0 in both
+      continue;
+    }
+    const double bound = static_cast<double>(max_abs_accumulator) * std::fabs(m) + std::fabs(b);
+    fma_exact[c] = bound < std::ldexp(1.0, 52 + lowest);
+  }
+}
 
 std::string OutputStage::Make(const OutputTransform& transform, int channels, int padded_channels,
                               OutputStage* stage) {

@@ -43,6 +43,14 @@ struct OutputStage {
   float out_high = std::numeric_limits<float>::infinity();
   float int8_scale = 1.0f;
   int int8_zero_point = 0;
+  // Float / int8 outputs, per channel: 1 when float32 fma(float(a), multiplier, bias) rounds
+  // to the same y as the double expression above for every |a| <= the bound given to
+  // MarkFmaExact (then a * multiplier + bias is exact in double, so the double expression rounds
+  // once, as the FMA does). Empty until MarkFmaExact: no channel is marked.
+  std::vector<std::uint8_t> fma_exact;
+
+  // Fills fma_exact for accumulators of magnitude at most `max_abs_accumulator` (K).
+  void MarkFmaExact(std::int64_t max_abs_accumulator);
 
   // `padded_channels` >= channels: the arrays are extended with neutral values up to it.
   // Returns an error message, empty on success.

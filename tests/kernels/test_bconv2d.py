@@ -213,3 +213,28 @@ def test_grouped_bitpacked_output_blocks_straddle_words(variant, groups, channel
     rng = np.random.default_rng(groups * 1000 + channels_out)
     run_case(rng, Case(2, 5, 6, 32 * groups, channels_out, (3, 3), (1, 1), (1, 1), "same_one", groups,
                        "bitpacked"), [variant])
+
+
+def test_float_transform_rounds_once_in_double(variant):
+    # The optimized output stages use one float32 FMA only where it provably rounds like
+    # float32(double(a) * m + b). Channel 0 is a case where it would not: with a = 97 and
+    # m = 172961 * 2^-24, a * m = 1 + 2^-24 (a tie between two floats), and b = 2^-60 is lost in
+    # double, so the answer is the tie rounded to even (1.0), while an FMA rounds up. Channels
+    # 1-15 mix tiny, huge, zero, subnormal and non-finite parameters; channel 16 repeats the tie
+    # in a 16-channel group whose other channels are ordinary, so only its own rule keeps the
+    # group off the FMA.
+    channels_in = 97  # 1x1 VALID on all +1 inputs and weights: conv = K = 97 everywhere
+    tie = 172961 * 2.0**-24
+    m = [tie, 0.5, 1e-30, 3e38, 1.0, 0.0, 1e-45, 2.0, np.inf, 0.25, -0.75, 1.5, np.nan, 1e-3,
+         -2.0, 7.0, tie, 0.3, 0.1]
+    b = [2.0**-60, 0.0, 1.0, -1.0, 1e-38, 2.5, 0.0, 2.0**-100, 0.0, 1e30, -1e-20, 0.125, 0.0,
+         5.0, 1e-45, -3.0, 2.0**-60, 0.0, 0.2]
+    multiplier, bias = np.array(m, np.float32), np.array(b, np.float32)
+    x = np.ones((1, 3, 3, channels_in), np.float32)
+    w = np.ones((len(m), 1, 1, channels_in), np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        expected = ref.float_output(ref.conv2d_float(x, w), multiplier, bias)
+    assert expected[0, 0, 0, 0] == expected[0, 0, 0, 16] == 1.0  # the double-rounding case
+    got = kernels.bconv2d(ref.bitpack(x), ref.bitpack(w), channels_in, multiplier=multiplier,
+                          bias=bias, variant=variant)
+    np.testing.assert_array_equal(got, expected)

@@ -1,0 +1,204 @@
+// AVX-512 binary GEMM micro-kernel: 6 pixels x 64 channels, VPOPCNTD on 32-bit K words.
+// Channels sit in the 32-bit lanes (4 zmm of 16 channels per pixel), so each A word is broadcast
+// once, there is no horizontal reduction, and the sums are already the int32 popcounts the output
+// stage reads (no 64 -> 32-bit narrowing). 24 accumulators + 4 B vectors fit the 32 registers.
+// Per 32-bit K word: 24 x (VPXORD, VPOPCNTD, VPADDD) on ports 0 and 5 -> 36 cycles for 24 x 512
+// binary MACs (the kernel's ceiling is 2/3 of the 512-bit/cycle popcount roofline). The A rows
+// and tap offsets are registers and an address add, not per-tap pointer tables; 64 channels per
+// tile halve the per-tile work (pointers, calls) of a 32-channel tile for 64+ channel layers.
+#include <immintrin.h>
+
+#include <limits>
+
+#include "runtime/core/bgemm.h"
+
+namespace lc {
+namespace {
+
+constexpr int kMr = 6;
+constexpr int kNr = 64;
+constexpr int kVectors = kNr / 16;
+
+void PopcountTile(int taps, int words, const TBitpacked* const* a_rows,
+                  const std::ptrdiff_t* tap_offsets, const std::uint64_t* b_storage,
+                  std::int32_t* acc) {
+  const auto* b = reinterpret_cast<const std::uint32_t*>(b_storage);  // 32-bit K words, bgemm.h
+  __m512i sums[kMr][kVectors];
+#pragma GCC unroll 8
+  for (int m = 0; m < kMr; ++m) {
+#pragma GCC unroll 4
+    for (int j = 0; j < kVectors; ++j) sums[m][j] = _mm512_setzero_si512();
+  }
+  for (int t = 0; t < taps; ++t) {
+    const std::ptrdiff_t offset = tap_offsets[t];
+    for (int w = 0; w < words; ++w, b += kNr) {
+      __m512i bv[kVectors];
+#pragma GCC unroll 4
+      for (int j = 0; j < kVectors; ++j) bv[j] = _mm512_loadu_si512(b + 16 * j);
+#pragma GCC unroll 8
+      for (int m = 0; m < kMr; ++m) {
+        const __m512i x = _mm512_set1_epi32(a_rows[m][offset + w]);
+#pragma GCC unroll 4
+        for (int j = 0; j < kVectors; ++j) {
+          sums[m][j] = _mm512_add_epi32(sums[m][j], _mm512_popcnt_epi32(_mm512_xor_si512(x, bv[j])));
+        }
+      }
+    }
+  }
+  // 512-bit stores, so the output stage's 512-bit loads are forwarded from the store buffer.
+#pragma GCC unroll 8
+  for (int m = 0; m < kMr; ++m) {
+#pragma GCC unroll 4
+    for (int j = 0; j < kVectors; ++j) _mm512_storeu_si512(acc + m * kNr + 16 * j, sums[m][j]);
+  }
+}
+
+// Output stages, 16 channels per step; the same numerics as bgemm_variant_common.h.
+
+inline __mmask16 TailMask(int remaining) {
+  if (remaining <= 0) return 0;
+  return remaining >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << remaining) - 1);
+}
+
+// conv = k - 2 * popcount - correction, clamped to the accumulator activation's bounds if it has
+// any. popcounts rows hold a full NR: an unmasked load, which (unlike a masked one) is forwarded
+// from the micro-kernel's recent stores.
+template <bool kClampAccumulator>
+inline __m512i Accumulator(const std::int32_t* popcounts, const std::int32_t* correction, int n0,
+                           __mmask16 mask, __m512i k, __m512i low, __m512i high) {
+  __m512i conv = _mm512_sub_epi32(k, _mm512_slli_epi32(_mm512_loadu_si512(popcounts + n0), 1));
+  if (correction) conv = _mm512_sub_epi32(conv, _mm512_maskz_loadu_epi32(mask, correction + n0));
+  return kClampAccumulator ? _mm512_min_epi32(_mm512_max_epi32(conv, low), high) : conv;
+}
+
+// Channel constants of 16 output channels, loaded once per tile: float ones when every channel
+// of the group is fma_exact (OutputStage), else double ones.
+struct ChannelConstants {
+  bool fma_exact;
+  __m512 multiplier, bias;
+  __m512d multiplier_low, multiplier_high, bias_low, bias_high;
+};
+
+inline __m512d WidenLow(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+inline __m512d WidenHigh(__m512 v) {
+  return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+inline ChannelConstants LoadChannelConstants(const OutputStage& stage, int c, __mmask16 mask) {
+  ChannelConstants constants;
+  constants.multiplier = _mm512_maskz_loadu_ps(mask, stage.multiplier.data() + c);
+  constants.bias = _mm512_maskz_loadu_ps(mask, stage.bias.data() + c);
+  constants.fma_exact =
+      !stage.fma_exact.empty() &&
+      _mm_mask_cmpeq_epi8_mask(mask, _mm_maskz_loadu_epi8(mask, stage.fma_exact.data() + c),
+                               _mm_setzero_si128()) == 0;
+  if (!constants.fma_exact) {
+    constants.multiplier_low = WidenLow(constants.multiplier);
+    constants.multiplier_high = WidenHigh(constants.multiplier);
+    constants.bias_low = WidenLow(constants.bias);
+    constants.bias_high = WidenHigh(constants.bias);
+  }
+  return constants;
+}
+
+// float32(double(a) * multiplier + bias) (the product is exact, so fused or not is the same); a
+// single float FMA where OutputStage::fma_exact proves it rounds the same.
+inline __m512 Transformed(__m512i a, const ChannelConstants& c) {
+  if (c.fma_exact) return _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), c.multiplier, c.bias);
+  const __m512d low = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), c.multiplier_low, c.bias_low);
+  const __m512d high = _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), c.multiplier_high, c.bias_high);
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(low)), _mm512_cvtpd_ps(high), 1);
+}
+
+template <bool kClampAccumulator, bool kClampOutput, typename Store>
+inline void ForEachFloatGroupOf(const OutputTileArgs& args, const OutputStage& stage, Store store) {
+  const __m512i k = _mm512_set1_epi32(args.k);
+  const __m512i acc_low = _mm512_set1_epi32(stage.acc_low), acc_high = _mm512_set1_epi32(stage.acc_high);
+  const __m512 out_low = _mm512_set1_ps(stage.out_low), out_high = _mm512_set1_ps(stage.out_high);
+  for (int n0 = 0; n0 < args.n; n0 += 16) {
+    const __mmask16 mask = TailMask(args.n - n0);
+    const ChannelConstants constants = LoadChannelConstants(stage, args.c0 + n0, mask);
+    for (int m = 0; m < args.rows; ++m) {
+      const std::int32_t* correction = args.corrections[m] ? args.corrections[m] + args.c0 : nullptr;
+      const __m512i a = Accumulator<kClampAccumulator>(args.popcounts + m * kNr, correction, n0, mask, k,
+                                                       acc_low, acc_high);
+      __m512 y = Transformed(a, constants);
+      if (kClampOutput) y = _mm512_min_ps(_mm512_max_ps(y, out_low), out_high);
+      store(m, n0, mask, y);
+    }
+  }
+}
+
+// Calls store(m, n0, mask, y) with the float y of every 16-channel group of every pixel; clamps
+// only where an activation has bounds.
+template <typename Store>
+inline void ForEachFloatGroup(const OutputTileArgs& args, const OutputStage& stage, Store store) {
+  // (Limits, not a default OutputStage: no std:: code may be instantiated here, see bgemm.h.)
+  using Int = std::numeric_limits<std::int32_t>;
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const bool clamp_accumulator = stage.acc_low != Int::min() || stage.acc_high != Int::max();
+  const bool clamp_output = stage.out_low != -kInf || stage.out_high != kInf;
+  if (clamp_accumulator) {
+    if (clamp_output) return ForEachFloatGroupOf<true, true>(args, stage, store);
+    return ForEachFloatGroupOf<true, false>(args, stage, store);
+  }
+  if (clamp_output) return ForEachFloatGroupOf<false, true>(args, stage, store);
+  ForEachFloatGroupOf<false, false>(args, stage, store);
+}
+
+void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) {
+  float* out = static_cast<float*>(args.out);
+  ForEachFloatGroup(args, stage, [&](int m, int n0, __mmask16 mask, __m512 y) {
+    _mm512_mask_storeu_ps(out + m * args.out_stride + n0, mask, y);
+  });
+}
+
+void OutputInt8(const OutputTileArgs& args, const OutputStage& stage) {
+  std::int8_t* out = static_cast<std::int8_t*>(args.out);
+  const __m512 scale = _mm512_set1_ps(stage.int8_scale);
+  const __m512i zero_point = _mm512_set1_epi32(stage.int8_zero_point);
+  ForEachFloatGroup(args, stage, [&](int m, int n0, __mmask16 mask, __m512 y) {
+    // Round half away from zero as RoundToInt8: truncate, then step by the exact fraction.
+    __m512 v = _mm512_div_ps(y, scale);
+    v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);  // NaN -> 0
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-1024.0f)), _mm512_set1_ps(1024.0f));
+    __m512i i = _mm512_cvttps_epi32(v);
+    const __m512 fraction = _mm512_sub_ps(v, _mm512_cvtepi32_ps(i));
+    const __m512i one = _mm512_set1_epi32(1);
+    i = _mm512_mask_add_epi32(i, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(0.5f), _CMP_GE_OQ), i, one);
+    i = _mm512_mask_sub_epi32(i, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(-0.5f), _CMP_LE_OQ), i, one);
+    i = _mm512_add_epi32(i, zero_point);
+    i = _mm512_min_epi32(_mm512_max_epi32(i, _mm512_set1_epi32(-128)), _mm512_set1_epi32(127));
+    _mm512_mask_cvtepi32_storeu_epi8(out + m * args.out_stride + n0, mask, i);
+  });
+}
+
+void OutputBits(const OutputTileArgs& args, const OutputStage& stage) {
+  auto* out = static_cast<std::uint32_t*>(args.out);
+  const std::int32_t* thresholds = stage.thresholds.data() + args.c0;
+  __m512i t[kVectors];
+  __mmask16 masks[kVectors];
+#pragma GCC unroll 4
+  for (int j = 0; j < kVectors; ++j) {
+    masks[j] = TailMask(args.n - 16 * j);
+    t[j] = _mm512_maskz_loadu_epi32(masks[j], thresholds + 16 * j);
+  }
+  for (int m = 0; m < args.rows; ++m) {
+    const std::int32_t* popcounts = args.popcounts + m * kNr;
+    for (int w = 0; 32 * w < args.n; ++w) {
+      const std::uint32_t low = _mm512_mask_cmpgt_epi32_mask(masks[2 * w], _mm512_loadu_si512(popcounts + 32 * w), t[2 * w]);
+      const std::uint32_t high = _mm512_mask_cmpgt_epi32_mask(masks[2 * w + 1], _mm512_loadu_si512(popcounts + 32 * w + 16), t[2 * w + 1]);
+      out[m * args.out_stride + w] = low | high << 16;
+    }
+  }
+}
+
+}  // namespace
+
+const BGemmKernels* BGemmKernelsAvx512() {
+  static_assert(kNr % kBitsPerWord == 0 && kMr <= kMaxTileRows && kNr <= kMaxTileChannels, "tile");
+  static const BGemmKernels kernels = {"avx512", kMr, kNr, 32, PopcountTile, OutputFloat, OutputInt8, OutputBits};
+  return &kernels;
+}
+
+}  // namespace lc
