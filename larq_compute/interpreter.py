@@ -189,7 +189,7 @@ class Interpreter:
                     f"input '{d['name']}' takes shape {tuple(signature)} (batch dimension free), "
                     f"got {x.shape}"
                 )
-            arrays.append(np.ascontiguousarray(x))
+            arrays.append(x if x.flags.c_contiguous else x.copy(order="C"))  # keeps 0-d inputs 0-d
         return arrays
 
     def _set_inputs(self, arrays: Sequence[np.ndarray]) -> None:

@@ -19,11 +19,14 @@ _TENSOR_TYPES = {
     np.dtype(np.int32): schema.TensorType.INT32,
     np.dtype(np.int8): schema.TensorType.INT8,
     np.dtype(np.int64): schema.TensorType.INT64,
+    np.dtype(np.bool_): schema.TensorType.BOOL,
 }
 
 
 class ModelBuilder:
-    """Accumulates tensors and ops of one subgraph; ``build()`` returns the model bytes."""
+    """Accumulates tensors and ops of a subgraph; ``build()`` returns the model bytes. A model with
+    control flow builds its main subgraph first, then ``next_subgraph()`` for each subgraph its
+    WHILE / IF ops refer to (numbered in that order from 1)."""
 
     def __init__(self) -> None:
         self._model = schema.ModelT()
@@ -31,9 +34,28 @@ class ModelBuilder:
         self._model.description = b"larq-compute hand-built model"
         self._model.buffers = [schema.BufferT()]  # buffer 0: the empty sentinel
         self._model.operatorCodes = []
-        self._subgraph = schema.SubGraphT()
-        self._subgraph.tensors, self._subgraph.operators = [], []
+        self._subgraphs: list[schema.SubGraphT] = []
+        self._subgraph = self._new_subgraph()
         self._codes: dict[tuple[int, str | None], int] = {}
+
+    @staticmethod
+    def _new_subgraph() -> schema.SubGraphT:
+        subgraph = schema.SubGraphT()
+        subgraph.tensors, subgraph.operators = [], []
+        return subgraph
+
+    def _close_subgraph(self, inputs: list[int], outputs: list[int]) -> None:
+        self._subgraph.inputs, self._subgraph.outputs = list(inputs), list(outputs)
+        index = len(self._subgraphs)
+        self._subgraph.name = b"main" if index == 0 else f"subgraph_{index}".encode()
+        self._subgraphs.append(self._subgraph)
+
+    def next_subgraph(self, inputs: list[int], outputs: list[int]) -> int:
+        """Closes the current subgraph with these inputs and outputs and starts the next one;
+        returns the index the next one will have. Tensor indices are per subgraph."""
+        self._close_subgraph(inputs, outputs)
+        self._subgraph = self._new_subgraph()
+        return len(self._subgraphs)
 
     def tensor(
         self,
@@ -53,7 +75,7 @@ class ModelBuilder:
         tensor.name = name.encode()
         tensor.buffer = 0
         if data is not None:
-            array = np.ascontiguousarray(np.asarray(data, dtype=dtype))
+            array = np.array(data, dtype=dtype, order="C")  # keeps scalars 0-d
             if list(array.shape) != list(shape):
                 raise ValueError(f"constant {name}: data of shape {array.shape} for shape {shape}")
             buffer = schema.BufferT()
@@ -115,8 +137,7 @@ class ModelBuilder:
         self._subgraph.operators.append(op)
 
     def build(self, inputs: list[int], outputs: list[int]) -> bytes:
-        """The model with the given subgraph inputs and outputs (64-byte aligned buffers)."""
-        self._subgraph.inputs, self._subgraph.outputs = list(inputs), list(outputs)
-        self._subgraph.name = b"main"
-        self._model.subgraphs = [self._subgraph]
+        """The model, with the given inputs and outputs for the current (last) subgraph."""
+        self._close_subgraph(inputs, outputs)
+        self._model.subgraphs = self._subgraphs
         return write_model(self._model)

@@ -104,6 +104,11 @@ def _check_tensor_indices(indices, num_tensors: int, where: str, optional: bool 
 def _check_indices(model: schema.ModelT) -> None:
     """Every index the rewrite follows is in range; a bad one names where it is."""
     num_codes, num_buffers = len(model.operatorCodes or []), len(model.buffers or [])
+    for k, signature in enumerate(model.signatureDefs or []):
+        if not 0 <= signature.subgraphIndex < len(model.subgraphs):
+            raise ModelFormatError(
+                f"malformed TFLite model: signature {k} refers to subgraph "
+                f"{signature.subgraphIndex} of {len(model.subgraphs)}")
     for s, subgraph in enumerate(model.subgraphs):
         tensors = subgraph.tensors or []
         for t, tensor in enumerate(tensors):
@@ -331,31 +336,34 @@ _RESHAPE_LIKE = {schema.BuiltinOperator.RESHAPE, schema.BuiltinOperator.SQUEEZE,
 
 
 def copy_reshaped_outputs(model: schema.ModelT) -> int:
-    """Makes every subgraph output that a reshape-like op writes the output of a same-type
-    ``CAST`` of it instead, in place. Returns how many copies it added."""
+    """Makes every model output (of the subgraph the runner runs: the first signature's) that a
+    reshape-like op writes the output of a same-type ``CAST`` of it instead, in place. Outputs
+    of control-flow bodies are not bound to caller buffers and stay. Returns how many copies it
+    added."""
     copies = 0
     cast_code = None
-    for subgraph in model.subgraphs:
-        outputs = set(subgraph.outputs if subgraph.outputs is not None else [])
-        for op in list(subgraph.operators or []):
-            if _builtin_name(model, op) not in _RESHAPE_LIKE or not set(op.outputs) & outputs:
-                continue
-            if cast_code is None:
-                cast_code = _builtin_code(model, schema.BuiltinOperator.CAST)
-            (output,) = op.outputs
-            reshaped = copy.copy(subgraph.tensors[output])
-            reshaped.name = (reshaped.name or b"output") + b"/before_copy"
-            reshaped.buffer = 0
-            subgraph.tensors.append(reshaped)
-            op.outputs = [len(subgraph.tensors) - 1]
-            cast = schema.OperatorT()
-            cast.opcodeIndex = cast_code
-            cast.inputs, cast.outputs = [len(subgraph.tensors) - 1], [output]
-            cast.builtinOptionsType = schema.BuiltinOptions.CastOptions
-            cast.builtinOptions = schema.CastOptionsT()
-            cast.builtinOptions.inDataType = cast.builtinOptions.outDataType = reshaped.type
-            subgraph.operators.insert(subgraph.operators.index(op) + 1, cast)
-            copies += 1
+    signatures = model.signatureDefs or []
+    subgraph = model.subgraphs[signatures[0].subgraphIndex if signatures else 0]
+    outputs = set(subgraph.outputs if subgraph.outputs is not None else [])
+    for op in list(subgraph.operators or []):
+        if _builtin_name(model, op) not in _RESHAPE_LIKE or not set(op.outputs) & outputs:
+            continue
+        if cast_code is None:
+            cast_code = _builtin_code(model, schema.BuiltinOperator.CAST)
+        (output,) = op.outputs
+        reshaped = copy.copy(subgraph.tensors[output])
+        reshaped.name = (reshaped.name or b"output") + b"/before_copy"
+        reshaped.buffer = 0
+        subgraph.tensors.append(reshaped)
+        op.outputs = [len(subgraph.tensors) - 1]
+        cast = schema.OperatorT()
+        cast.opcodeIndex = cast_code
+        cast.inputs, cast.outputs = [len(subgraph.tensors) - 1], [output]
+        cast.builtinOptionsType = schema.BuiltinOptions.CastOptions
+        cast.builtinOptions = schema.CastOptionsT()
+        cast.builtinOptions.inDataType = cast.builtinOptions.outDataType = reshaped.type
+        subgraph.operators.insert(subgraph.operators.index(op) + 1, cast)
+        copies += 1
     return copies
 
 

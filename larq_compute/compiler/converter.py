@@ -116,7 +116,7 @@ def convert_flatbuffer(
     model = quantize(model, input_type, output_type, default_range)
     converted = ConvertedModel(make_runtime_compatible(export_model(model)))
     converted.ir = model
-    converted.report = build_report(model.main, len(float_model), len(converted))
+    converted.report = build_report(model.main, len(float_model), len(converted), model.graphs[1:])
     if warn:
         for row in converted.report.float_layers:
             if row.warn:

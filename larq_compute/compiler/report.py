@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ai_edge_litert import schema_py_generated as schema
@@ -149,9 +150,11 @@ def _is_ternary_quantizer(x: Tensor) -> bool:
     return total is not None and all(producer(t, "SIGN") is not None for t in total.inputs)
 
 
-def build_report(graph: Graph, float_bytes: int, converted_bytes: int) -> ConversionReport:
+def build_report(graph: Graph, float_bytes: int, converted_bytes: int,
+                 subgraphs: Sequence[Graph] = ()) -> ConversionReport:
+    """The report of the main ``graph``; layers of ``subgraphs`` (WHILE / IF bodies) are listed too."""
     report = ConversionReport(float_bytes=float_bytes, converted_bytes=converted_bytes)
-    for op in graph.ops:
+    for op in [op for g in (graph, *subgraphs) for op in g.ops]:
         if op.custom and op.type in (BCONV2D, BFULLY_CONNECTED, BMAXPOOL2D):
             report.layers.append(LayerReport(op.origin, op.type, True, _describe_binary(op)))
         elif op.custom and op.type == QUANTIZE:

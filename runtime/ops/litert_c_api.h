@@ -119,6 +119,8 @@ static_assert(offsetof(LiteRtRankedTensorType, layout) == 4, "LiteRtRankedTensor
   X(LiteRtCreateModelFromBuffer, LiteRtStatus,                                                    \
     (LiteRtEnvironment, const void*, std::size_t, LiteRtModel*))                                  \
   X(LiteRtDestroyModel, void, (LiteRtModel))                                                      \
+  X(LiteRtGetNumModelSubgraphs, LiteRtStatus, (LiteRtModel, LiteRtParamIndex*))                   \
+  X(LiteRtGetModelSubgraph, LiteRtStatus, (LiteRtModel, LiteRtParamIndex, LiteRtSubgraph*))       \
   X(LiteRtGetNumModelSignatures, LiteRtStatus, (LiteRtModel, LiteRtParamIndex*))                  \
   X(LiteRtGetModelSignature, LiteRtStatus, (LiteRtModel, LiteRtParamIndex, LiteRtSignature*))     \
   X(LiteRtGetSignatureSubgraph, LiteRtStatus, (LiteRtSignature, LiteRtSubgraph*))                 \

@@ -61,10 +61,15 @@ struct CustomNode {
   std::int64_t count = 0;
   double builtin_before_us = 0;  // since the previous custom node returned (or the run began)
   std::vector<ops::TensorView> inputs, outputs;  // reused by Run, never reallocated per invoke
+  // Subgraph of the node; -1 for the signature's (main) subgraph. Nodes of other subgraphs (bodies
+  // of WHILE / IF) run inside a main-subgraph op and are timed inside its builtin segment.
+  int subgraph = -1;
 
   std::string Describe() const {
-    return info.op_name + " (node " + std::to_string(info.node_index) + ", custom code '" +
-           info.custom_code + "')";
+    const std::string where =
+        subgraph < 0 ? "" : "subgraph " + std::to_string(subgraph) + ", ";
+    return info.op_name + " (" + where + "node " + std::to_string(info.node_index) +
+           ", custom code '" + info.custom_code + "')";
   }
 };
 
@@ -157,8 +162,11 @@ LiteRtStatus NodeRun(void* user_data, std::size_t num_inputs, const LiteRtTensor
   auto* node = static_cast<CustomNode*>(user_data);
   if (!node->error.empty()) return kLiteRtStatusErrorRuntimeFailure;  // shape inference failed
   const auto start = std::chrono::steady_clock::now();
-  node->builtin_before_us +=
-      std::chrono::duration<double, std::micro>(start - node->impl->segment_start).count();
+  const bool main_subgraph = node->subgraph < 0;
+  if (main_subgraph) {
+    node->builtin_before_us +=
+        std::chrono::duration<double, std::micro>(start - node->impl->segment_start).count();
+  }
   const LiteRtApi& api = *node->impl->api;
   node->inputs.resize(num_inputs);
   node->outputs.resize(num_outputs);
@@ -189,7 +197,7 @@ LiteRtStatus NodeRun(void* user_data, std::size_t num_inputs, const LiteRtTensor
   const auto end = std::chrono::steady_clock::now();
   node->total_us += std::chrono::duration<double, std::micro>(end - start).count();
   node->count += 1;
-  node->impl->segment_start = end;
+  if (main_subgraph) node->impl->segment_start = end;
   return kLiteRtStatusOk;
 }
 
@@ -332,99 +340,120 @@ std::unique_ptr<ModelRunner> ModelRunner::Create(const void* model_data, std::si
     }
   }
 
-  // Custom nodes: each gets its own kernel object and registration (user_data is per
-  // registration, so every node needs its own custom code).
-  LiteRtParamIndex num_ops = 0;
-  api.LiteRtGetNumSubgraphOps(subgraph, &num_ops);
-  impl.num_ops = static_cast<int>(num_ops);
-  std::map<std::string, int> code_owner;
-  for (LiteRtParamIndex op_index = 0; op_index < num_ops; ++op_index) {
-    LiteRtOp op = nullptr;
-    int code = 0;
-    if (api.LiteRtGetSubgraphOp(subgraph, op_index, &op) != kLiteRtStatusOk ||
-        api.LiteRtGetOpCode(op, &code) != kLiteRtStatusOk) {
-      *error = "cannot read operator " + std::to_string(op_index) + " of the model";
+  // Custom nodes of every subgraph (the main one, and bodies of control-flow ops such as WHILE
+  // and IF): each gets its own kernel object and registration (user_data is per registration, so
+  // every node needs its own custom code).
+  LiteRtParamIndex num_subgraphs = 0;
+  if (api.LiteRtGetNumModelSubgraphs(impl.model, &num_subgraphs) != kLiteRtStatusOk) {
+    *error = "cannot read the model's subgraphs";
+    return nullptr;
+  }
+  LiteRtParamIndex main_ops = 0;
+  api.LiteRtGetNumSubgraphOps(subgraph, &main_ops);
+  impl.num_ops = static_cast<int>(main_ops);
+  std::map<std::string, std::string> code_owner;
+  for (LiteRtParamIndex s = 0; s < num_subgraphs; ++s) {
+    LiteRtSubgraph current = nullptr;
+    if (api.LiteRtGetModelSubgraph(impl.model, s, &current) != kLiteRtStatusOk) {
+      *error = "cannot read subgraph " + std::to_string(s) + " of the model";
       return nullptr;
     }
-    if (code != kLiteRtOpCodeTflCustom) continue;
-    const char* custom_code = nullptr;
-    const std::uint8_t* custom_options = nullptr;
-    std::size_t custom_options_size = 0;
-    api.LiteRtGetCustomCode(op, &custom_code);
-    api.LiteRtGetCustomOptions(op, &custom_options, &custom_options_size);
-    auto node = std::make_unique<CustomNode>();
-    node->impl = &impl;
-    node->info.custom_code = custom_code ? custom_code : "";
-    node->info.op_name = ops::OpNameOfCustomCode(node->info.custom_code);
-    node->info.node_index = static_cast<int>(op_index);
-    node->kernel = ops::CreateOpKernel(node->info.op_name);
-    if (!node->kernel) {
-      std::string supported;
-      for (const auto& name : ops::SupportedOps()) supported += (supported.empty() ? "" : ", ") + name;
-      *error = "the model uses custom op '" + node->info.op_name + "' (node " +
-               std::to_string(op_index) + "), which larq-compute does not implement (it has: " +
-               supported + ")";
-      return nullptr;
-    }
-    auto [owner, inserted] = code_owner.emplace(node->info.custom_code, node->info.node_index);
-    if (!inserted) {
-      *error = "nodes " + std::to_string(owner->second) + " and " + std::to_string(op_index) +
-               " share the custom code '" + node->info.custom_code +
-               "': the model is not prepared for the runtime (larq_compute.runtime_prepare gives "
-               "every custom node its own code)";
-      return nullptr;
-    }
-    LiteRtParamIndex op_in = 0, op_out = 0;
-    api.LiteRtGetNumOpInputs(op, &op_in);
-    api.LiteRtGetNumOpOutputs(op, &op_out);
-    for (LiteRtParamIndex k = 0; k < op_in + op_out; ++k) {
-      const bool is_input = k < op_in;
-      LiteRtTensor tensor = nullptr;
-      TensorDetails details;
-      status = is_input ? api.LiteRtGetOpInput(op, k, &tensor)
-                        : api.LiteRtGetOpOutput(op, k - op_in, &tensor);
-      if (status != kLiteRtStatusOk || !tensor || !ReadTensor(api, tensor, &details, error)) {
-        *error = node->Describe() + ": cannot read its " + (is_input ? "input " : "output ") +
-                 std::to_string(is_input ? k : k - op_in) +
-                 (status != kLiteRtStatusOk || !tensor ? "" : ": " + *error);
+    LiteRtParamIndex num_ops = 0;
+    api.LiteRtGetNumSubgraphOps(current, &num_ops);
+    for (LiteRtParamIndex op_index = 0; op_index < num_ops; ++op_index) {
+      LiteRtOp op = nullptr;
+      int code = 0;
+      if (api.LiteRtGetSubgraphOp(current, op_index, &op) != kLiteRtStatusOk ||
+          api.LiteRtGetOpCode(op, &code) != kLiteRtStatusOk) {
+        *error = "cannot read operator " + std::to_string(op_index) + " of subgraph " +
+                 std::to_string(s);
         return nullptr;
       }
-      ops::TensorInfo info = ToTensorInfo(details);
-      LiteRtWeights weights = nullptr;
-      const void* bytes = nullptr;
-      std::size_t weight_size = 0;
-      if (is_input && api.LiteRtGetTensorWeights(tensor, &weights) == kLiteRtStatusOk &&
-          weights && api.LiteRtGetWeightsBytes(weights, &bytes, &weight_size) == kLiteRtStatusOk &&
-          weight_size > 0) {
-        // Kernels read constants by their declared shape: it must match the stored bytes.
-        const bool static_shape = std::all_of(details.shape_signature.begin(),
-                                              details.shape_signature.end(),
-                                              [](int d) { return d >= 0; });
-        const std::size_t expected =
-            NumElements(details.shape_signature) * ElementSize(details.element_type);
-        if (!static_shape || expected != weight_size) {
-          *error = node->Describe() + ": constant input " + std::to_string(k) + " ('" +
-                   details.name + "') of shape " + ops::ShapeText(details.shape_signature) +
-                   " needs " + std::to_string(expected) + " bytes, its buffer holds " +
-                   std::to_string(weight_size);
-          return nullptr;
+      if (code != kLiteRtOpCodeTflCustom) continue;
+      const char* custom_code = nullptr;
+      const std::uint8_t* custom_options = nullptr;
+      std::size_t custom_options_size = 0;
+      api.LiteRtGetCustomCode(op, &custom_code);
+      api.LiteRtGetCustomOptions(op, &custom_options, &custom_options_size);
+      auto node = std::make_unique<CustomNode>();
+      node->impl = &impl;
+      node->info.custom_code = custom_code ? custom_code : "";
+      node->info.op_name = ops::OpNameOfCustomCode(node->info.custom_code);
+      node->info.node_index = static_cast<int>(op_index);
+      node->subgraph = current == subgraph ? -1 : static_cast<int>(s);
+      const std::string where = (node->subgraph < 0 ? "" : "subgraph " + std::to_string(s) + ", ") +
+                                "node " + std::to_string(op_index);
+      node->kernel = ops::CreateOpKernel(node->info.op_name);
+      if (!node->kernel) {
+        std::string supported;
+        for (const auto& name : ops::SupportedOps()) {
+          supported += (supported.empty() ? "" : ", ") + name;
         }
-        if (reinterpret_cast<std::uintptr_t>(bytes) % kHostMemoryAlignment) {
-          *error = node->Describe() + ": constant input " + std::to_string(k) + " ('" +
-                   details.name + "') is not at a 64-byte aligned offset of the model; "
-                   "prepare the model with larq_compute.runtime_prepare";
-          return nullptr;
-        }
-        info.constant = true;
+        *error = "the model uses custom op '" + node->info.op_name + "' (" + where +
+                 "), which larq-compute does not implement (it has: " + supported + ")";
+        return nullptr;
       }
-      (is_input ? node->info.inputs : node->info.outputs).push_back(info);
+      auto [owner, inserted] = code_owner.emplace(node->info.custom_code, where);
+      if (!inserted) {
+        *error = owner->second + " and " + where + " share the custom code '" +
+                 node->info.custom_code +
+                 "': the model is not prepared for the runtime (larq_compute.runtime_prepare gives "
+                 "every custom node its own code)";
+        return nullptr;
+      }
+      LiteRtParamIndex op_in = 0, op_out = 0;
+      api.LiteRtGetNumOpInputs(op, &op_in);
+      api.LiteRtGetNumOpOutputs(op, &op_out);
+      for (LiteRtParamIndex k = 0; k < op_in + op_out; ++k) {
+        const bool is_input = k < op_in;
+        LiteRtTensor tensor = nullptr;
+        TensorDetails details;
+        status = is_input ? api.LiteRtGetOpInput(op, k, &tensor)
+                          : api.LiteRtGetOpOutput(op, k - op_in, &tensor);
+        if (status != kLiteRtStatusOk || !tensor || !ReadTensor(api, tensor, &details, error)) {
+          *error = node->Describe() + ": cannot read its " + (is_input ? "input " : "output ") +
+                   std::to_string(is_input ? k : k - op_in) +
+                   (status != kLiteRtStatusOk || !tensor ? "" : ": " + *error);
+          return nullptr;
+        }
+        ops::TensorInfo info = ToTensorInfo(details);
+        LiteRtWeights weights = nullptr;
+        const void* bytes = nullptr;
+        std::size_t weight_size = 0;
+        if (is_input && api.LiteRtGetTensorWeights(tensor, &weights) == kLiteRtStatusOk &&
+            weights &&
+            api.LiteRtGetWeightsBytes(weights, &bytes, &weight_size) == kLiteRtStatusOk &&
+            weight_size > 0) {
+          // Kernels read constants by their declared shape: it must match the stored bytes.
+          const bool static_shape = std::all_of(details.shape_signature.begin(),
+                                                details.shape_signature.end(),
+                                                [](int d) { return d >= 0; });
+          const std::size_t expected =
+              NumElements(details.shape_signature) * ElementSize(details.element_type);
+          if (!static_shape || expected != weight_size) {
+            *error = node->Describe() + ": constant input " + std::to_string(k) + " ('" +
+                     details.name + "') of shape " + ops::ShapeText(details.shape_signature) +
+                     " needs " + std::to_string(expected) + " bytes, its buffer holds " +
+                     std::to_string(weight_size);
+            return nullptr;
+          }
+          if (reinterpret_cast<std::uintptr_t>(bytes) % kHostMemoryAlignment) {
+            *error = node->Describe() + ": constant input " + std::to_string(k) + " ('" +
+                     details.name + "') is not at a 64-byte aligned offset of the model; "
+                     "prepare the model with larq_compute.runtime_prepare";
+            return nullptr;
+          }
+          info.constant = true;
+        }
+        (is_input ? node->info.inputs : node->info.outputs).push_back(info);
+      }
+      std::string init_error;
+      if (!node->kernel->Init(node->info, custom_options, custom_options_size, &init_error)) {
+        *error = node->Describe() + ": " + init_error;
+        return nullptr;
+      }
+      impl.nodes.push_back(std::move(node));
     }
-    std::string init_error;
-    if (!node->kernel->Init(node->info, custom_options, custom_options_size, &init_error)) {
-      *error = node->Describe() + ": " + init_error;
-      return nullptr;
-    }
-    impl.nodes.push_back(std::move(node));
   }
 
   impl.pool = std::make_unique<ThreadPool>(options.num_threads);
@@ -674,6 +703,7 @@ std::vector<OpTiming> ModelRunner::OpTimings() const {
   int next = 0;  // first node after the previous custom node
   std::int64_t invokes = 0;
   for (const auto& node : impl_->nodes) {
+    if (node->subgraph >= 0) continue;  // timed within the main-subgraph op that runs its body
     invokes = std::max(invokes, node->count);
     if (node->info.node_index > next) {
       result.push_back({"", next, node->info.node_index - 1, node->builtin_before_us, node->count});

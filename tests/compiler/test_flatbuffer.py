@@ -119,3 +119,29 @@ def test_identical_constants_share_one_buffer():
     assert sum(b.data is not None and len(b.data) > 0 for b in parsed.buffers) == 2
     (got,) = run_litert(exported, np.zeros((1, 4), np.float32))
     np.testing.assert_array_equal(got, np.full((1, 4), 4, np.float32))
+
+
+def test_shared_buffer_read_with_two_shapes_runs_right():
+    """One buffer read as a [4, 8] and an [8, 4] weight matrix: each op sees its own shape."""
+    from larq_compute import Interpreter
+    from larq_compute.compiler.ir import Graph, Model
+    from larq_compute.runtime_prepare import make_runtime_compatible
+
+    graph = Graph()
+    x = graph.tensor("x", (1, 8), schema.TensorType.FLOAT32)
+    graph.inputs = [x]
+    values = np.arange(32, dtype=np.float32) / 10
+    hidden = graph.tensor("hidden", (1, 4), schema.TensorType.FLOAT32)
+    y = graph.tensor("y", (1, 8), schema.TensorType.FLOAT32)
+    graph.create_op("FULLY_CONNECTED", [x, graph.constant(values.reshape(4, 8), "w1"), None],
+                    [hidden], options=schema.FullyConnectedOptionsT())
+    graph.create_op("FULLY_CONNECTED", [hidden, graph.constant(values.reshape(8, 4), "w2"), None],
+                    [y], options=schema.FullyConnectedOptionsT())
+    graph.outputs = [y]
+    exported = make_runtime_compatible(export_model(Model([graph])))
+    parsed = schema.ModelT.InitFromPackedBuf(exported, 0)
+    assert len({t.buffer for t in parsed.subgraphs[0].tensors if t.name in (b"w1", b"w2")}) == 1
+    inputs = RNG.standard_normal((1, 8)).astype(np.float32)
+    expected = inputs @ values.reshape(4, 8).T @ values.reshape(8, 4).T
+    np.testing.assert_allclose(run_litert(exported, inputs)[0], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(Interpreter(exported).predict(inputs), expected, rtol=1e-5, atol=1e-5)

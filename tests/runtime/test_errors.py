@@ -161,3 +161,17 @@ def test_invoke_after_a_rejected_resize_is_refused():
         interpreter.predict(np.zeros((1, 2, 2, 1), np.int32))
     with pytest.raises(KernelError, match="rejected.*smaller than"):
         interpreter.invoke()
+
+
+def test_signature_of_a_missing_subgraph_is_refused():
+    from ai_edge_litert import schema_py_generated as schema
+
+    from larq_compute.runtime_prepare import read_model, write_model
+
+    parsed = read_model(quantize_model([1, 8]))
+    signature = schema.SignatureDefT()
+    signature.signatureKey, signature.subgraphIndex = b"serving_default", 3
+    signature.inputs, signature.outputs = [], []
+    parsed.signatureDefs = [signature]
+    with pytest.raises(InvalidModelError, match="signature 0 refers to subgraph 3 of 1"):
+        Interpreter(write_model(parsed))

@@ -71,7 +71,7 @@ def test_native_runner_refuses_unprepared_models():
     b.custom_op("LceQuantize", [x], [q1])
     b.custom_op("LceDequantize", [q1], [y])
     b.custom_op("LceQuantize", [y], [q2])
-    with pytest.raises(_native.RuntimeFailure, match="nodes 0 and 2 share the custom code 'LceQuantize'"):
+    with pytest.raises(_native.RuntimeFailure, match="node 0 and node 2 share the custom code 'LceQuantize'"):
         _native.ModelRunner(b.build([x], [q2]), 1, litert_library())
 
 
