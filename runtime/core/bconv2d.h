@@ -49,7 +49,8 @@ class BConv2D {
   // input: [batch, in_height, in_width, PackedSize(channels_in)] bit-packed.
   // output: float / int8 [batch, OH, OW, channels_out] or bit-packed
   // [batch, OH, OW, PackedSize(channels_out)], per the transform's type.
-  // `pool` may be null (single thread). Run never allocates.
+  // `pool` may be null (single thread). Run never allocates; it is not reentrant on one object
+  // (convs whose taps reach past the input copy each image into a frame the object owns).
   virtual void Run(const TBitpacked* input, int batch, void* output, ThreadPool* pool) const = 0;
 
   // Name of the variant in use ("portable", "avx2", "avx512", "neon").

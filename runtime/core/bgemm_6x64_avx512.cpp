@@ -115,16 +115,22 @@ inline void ForEachFloatGroupOf(const OutputTileArgs& args, const OutputStage& s
   const __m512i k = _mm512_set1_epi32(args.k);
   const __m512i acc_low = _mm512_set1_epi32(stage.acc_low), acc_high = _mm512_set1_epi32(stage.acc_high);
   const __m512 out_low = _mm512_set1_ps(stage.out_low), out_high = _mm512_set1_ps(stage.out_high);
-  for (int n0 = 0; n0 < args.n; n0 += 16) {
-    const __mmask16 mask = TailMask(args.n - n0);
-    const ChannelConstants constants = LoadChannelConstants(stage, args.c0 + n0, mask);
-    for (int m = 0; m < args.rows; ++m) {
-      const std::int32_t* correction = args.corrections[m] ? args.corrections[m] + args.c0 : nullptr;
-      const __m512i a = Accumulator<kClampAccumulator>(args.popcounts + m * kNr, correction, n0, mask, k,
-                                                       acc_low, acc_high);
-      __m512 y = Transformed(a, constants);
+  // Pixel-major, so each pixel's outputs are stored in address order.
+  ChannelConstants constants[kVectors];
+  __mmask16 masks[kVectors];
+  const int groups = (args.n + 15) / 16;
+  for (int j = 0; j < groups; ++j) {
+    masks[j] = TailMask(args.n - 16 * j);
+    constants[j] = LoadChannelConstants(stage, args.c0 + 16 * j, masks[j]);
+  }
+  for (int m = 0; m < args.rows; ++m) {
+    const std::int32_t* correction = args.corrections[m] ? args.corrections[m] + args.c0 : nullptr;
+    for (int j = 0; j < groups; ++j) {
+      const __m512i a = Accumulator<kClampAccumulator>(args.popcounts + m * kNr, correction, 16 * j,
+                                                       masks[j], k, acc_low, acc_high);
+      __m512 y = Transformed(a, constants[j]);
       if (kClampOutput) y = _mm512_min_ps(_mm512_max_ps(y, out_low), out_high);
-      store(m, n0, mask, y);
+      store(m, 16 * j, masks[j], y);
     }
   }
 }

@@ -1,0 +1,83 @@
+// Per-layer timing of lc::BConv2D on QuickNet's binary conv shapes, 1 thread, for comparing two
+// builds of the kernel library side by side (bench/bconv2d_ab.sh links this file against each).
+//
+//   bconv2d_layers ITERATIONS [cold]
+//
+// For every layer (3x3, stride 1, one-padded SAME, float output, multiplier/bias fused) prints
+// "<layer> <median microseconds> <variant>". With `cold`, 8 MiB of other memory is touched before
+// every run, so filters, input and output come from L3 as inside a whole model.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "runtime/core/bconv2d.h"
+
+namespace {
+
+struct Layer {
+  int size, channels_in, channels_out;
+};
+
+// The four sections' convs and the three transitions (after the 2x2 binary max-pool).
+constexpr Layer kLayers[] = {{56, 64, 64},  {28, 128, 128}, {14, 256, 256}, {7, 512, 512},
+                             {28, 64, 128}, {14, 128, 256}, {7, 256, 512}};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s ITERATIONS [cold]\n", argv[0]);
+    return 2;
+  }
+  const int iterations = std::atoi(argv[1]);
+  const bool cold = argc > 2 && std::strcmp(argv[2], "cold") == 0;
+  std::vector<char> other(8 << 20, 1);
+  std::mt19937 rng(1);
+  for (const Layer& layer : kLayers) {
+    lc::BConv2DGeometry g;
+    g.in_height = g.in_width = layer.size;
+    g.channels_in = layer.channels_in;
+    g.channels_out = layer.channels_out;
+    g.filter_height = g.filter_width = 3;
+    g.padding = lc::Padding::kSame;
+    g.pad_value = 1;
+    const int words = lc::PackedSize(layer.channels_in);
+    std::vector<lc::TBitpacked> input(static_cast<std::size_t>(layer.size) * layer.size * words);
+    std::vector<lc::TBitpacked> filter(static_cast<std::size_t>(layer.channels_out) * 9 * words);
+    for (auto& v : input) v = static_cast<lc::TBitpacked>(rng());
+    for (auto& v : filter) v = static_cast<lc::TBitpacked>(rng());
+    std::vector<float> multiplier(layer.channels_out), bias(layer.channels_out);
+    for (int c = 0; c < layer.channels_out; ++c) {
+      multiplier[c] = 0.01f + 0.001f * static_cast<float>(rng() % 100);
+      bias[c] = 0.1f * static_cast<float>(static_cast<int>(rng() % 21) - 10);
+    }
+    lc::OutputTransform transform;
+    transform.multiplier = multiplier.data();
+    transform.bias = bias.data();
+    std::string error;
+    auto conv = lc::BConv2D::Create(g, filter.data(), transform, lc::IsaVariant::kAuto, &error);
+    if (!conv) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
+    std::vector<float> output(static_cast<std::size_t>(layer.size) * layer.size * layer.channels_out);
+    std::vector<double> seconds;
+    for (int i = 0; i < iterations; ++i) {
+      if (cold) {
+        for (std::size_t j = 0; j < other.size(); j += 64) ++other[j];
+      }
+      const auto start = std::chrono::steady_clock::now();
+      conv->Run(input.data(), 1, output.data(), nullptr);
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::nth_element(seconds.begin(), seconds.begin() + seconds.size() / 2, seconds.end());
+    std::printf("%dx%dx%d->%d %.1f %s\n", layer.size, layer.size, layer.channels_in, layer.channels_out,
+                seconds[seconds.size() / 2] * 1e6, conv->VariantName());
+  }
+  return 0;
+}
