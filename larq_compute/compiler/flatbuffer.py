@@ -72,7 +72,10 @@ def import_model(data: bytes) -> Model:
         else:
             op_codes.append((BUILTIN_NAMES.get(builtin, f"BUILTIN_{builtin}"), False, code.version))
 
-    array_cache: dict[int, np.ndarray] = {}  # buffer index -> array, so shared buffers stay shared
+    # (buffer index, type, shape) -> array, so shared buffers stay shared. The converter also
+    # shares one buffer between constants of different types with equal bytes (eight float32
+    # zeros and eight int32 zeros), so the type and shape are part of the key.
+    array_cache: dict[tuple[int, int, tuple[int, ...]], np.ndarray] = {}
 
     def constant_data(t: schema.TensorT) -> np.ndarray | None:
         if t.buffer <= 0:
@@ -80,15 +83,16 @@ def import_model(data: bytes) -> Model:
         raw = _buffer_bytes(model_t, t.buffer, data)
         if not raw:
             return None
-        if t.buffer in array_cache:
-            return array_cache[t.buffer]
+        shape = tuple(int(d) for d in t.shape) if t.shape is not None else ()
+        key = (t.buffer, t.type, shape)
+        if key in array_cache:
+            return array_cache[key]
         dtype = dtype_of(t.type)
-        shape = [] if t.shape is None else [int(d) for d in t.shape]
         if dtype is not None and t.sparsity is None and len(raw) == dtype.itemsize * int(np.prod(shape)):
             array = np.frombuffer(raw, dtype=dtype).reshape(shape)
         else:  # strings, packed int4, sparse: opaque bytes
             array = np.frombuffer(raw, dtype=np.uint8)
-        array_cache[t.buffer] = array
+        array_cache[key] = array
         return array
 
     graphs = []

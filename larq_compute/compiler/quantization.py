@@ -22,6 +22,7 @@ every float activation tensor without a range that range. The stages, after the 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from ai_edge_litert import schema_py_generated as schema
@@ -33,6 +34,7 @@ from .passes.int8 import (
     int8_parameters,
     per_tensor_parameters,
     quantized_tensor,
+    same_grid,
     set_value_range,
     value_range,
 )
@@ -43,6 +45,10 @@ INT8 = schema.TensorType.INT8
 UINT8 = schema.TensorType.UINT8
 QUANTIZED_RANGES = {INT8: (-128, 127), UINT8: (0, 255)}
 IO_TYPES = {"float32": FLOAT32, "int8": INT8, "uint8": UINT8}
+# int8 builtin ops whose kernels take any input scale (they derive their rescaling from the
+# tensors when the model is prepared); conv/dense layers have a bias quantized for one scale,
+# pooling and concatenation need their output's.
+_ANY_INPUT_SCALE = {"ADD", "SUB", "MUL", "MEAN", "SUM", "SOFTMAX", "LOGISTIC", "TANH", "QUANTIZE", "DEQUANTIZE"}
 # QUANTIZE writes and DEQUANTIZE reads int8 from builtin operator version 2 on.
 _INT8_OP_VERSION = 2
 
@@ -82,27 +88,51 @@ def ranges_from_fake_quant(graph: Graph) -> dict[str, tuple[float, float]]:
 
 
 def keep_fake_quant(graph: Graph, ranges: dict[str, tuple[float, float]]) -> int:
-    """Put an int8 round trip back on each fake-quant tensor the stock quantizer left float
-    (its producer or all its readers stay float), so the model still rounds and clamps there
-    as the Keras model does."""
+    """Put each fake-quant tensor back on its own grid where the stock quantizer did not: a
+    tensor it left float (its producer or all its readers stay float) gets an int8 round trip,
+    one it gave another scale (a same-scale op such as RESHAPE takes its input's) a requantize.
+    So the model rounds and clamps there as the Keras model does."""
     count = 0
     for tensor in list(graph.tensors()):
         value = ranges.get(tensor.name)
-        if value is None or tensor.tensor_type != FLOAT32 or tensor.is_constant:
+        if value is None or tensor.is_constant:
             continue
-        dequantize = tensor.producer
-        if dequantize is not None and dequantize.type == "DEQUANTIZE" and not dequantize.custom:
-            continue  # already an int8 value
-        quantized = quantized_tensor(graph, tensor.name + "/int8", tensor, *int8_parameters(*value))
-        rounded = graph.tensor(tensor.name + "/fake_quant", tensor.shape, FLOAT32, like=tensor)
-        rounded.shape_signature = tensor.shape_signature
-        graph.replace_uses(tensor, rounded)
-        if graph.is_output(rounded):  # a model output keeps its name
-            rounded.name, tensor.name = tensor.name, rounded.name
-        first_reader = min((graph.ops.index(op) for op in rounded.consumers), default=None)
+        grid = int8_parameters(*value)
+        if tensor.tensor_type == INT8:
+            if same_grid(per_tensor_parameters(tensor), grid):
+                continue
+            fixed = [op.type for op in tensor.consumers if not op.custom and op.type not in _ANY_INPUT_SCALE]
+            if fixed:
+                warnings.warn(
+                    f"the fake-quant range ({value[0]:g}, {value[1]:g}) of {tensor.name!r} is not "
+                    f"applied: the quantizer gave it its input's grid and its reader "
+                    f"({fixed[0]}) was quantized for that grid", stacklevel=5)
+                continue
+            steps = [("QUANTIZE", "/requantized", INT8)]
+        elif tensor.tensor_type == FLOAT32:
+            dequantize = tensor.producer
+            if dequantize is not None and dequantize.type == "DEQUANTIZE" and not dequantize.custom:
+                continue  # already an int8 value
+            steps = [("QUANTIZE", "/int8", INT8), ("DEQUANTIZE", "/fake_quant", FLOAT32)]
+        else:
+            continue
+        last = tensor
+        chain = []
+        for op_type, suffix, tensor_type in steps:
+            if tensor_type == INT8:
+                out = quantized_tensor(graph, tensor.name + suffix, tensor, *grid)
+            else:
+                out = graph.tensor(tensor.name + suffix, tensor.shape, FLOAT32, like=tensor)
+                out.shape_signature = tensor.shape_signature
+            chain.append((op_type, last, out))
+            last = out
+        graph.replace_uses(tensor, last)
+        if graph.is_output(last):  # a model output keeps its name
+            last.name, tensor.name = tensor.name, last.name
+        first_reader = min((graph.ops.index(op) for op in last.consumers), default=None)
         before = graph.ops[first_reader] if first_reader is not None else None
-        graph.create_op("QUANTIZE", [tensor], [quantized], before=before, version=_INT8_OP_VERSION)
-        graph.create_op("DEQUANTIZE", [quantized], [rounded], before=before, version=_INT8_OP_VERSION)
+        for op_type, source, out in chain:
+            graph.create_op(op_type, [source], [out], before=before, version=_INT8_OP_VERSION)
         count += 1
     return count
 

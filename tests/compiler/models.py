@@ -142,8 +142,8 @@ class FakeQuant(keras.layers.Layer):
 
 
 def fake_quant_model() -> keras.Model:
-    """Fake-quant at the input, after each binary conv block, after a residual add and at the
-    output; the float ops in between (ADD, MEAN) have no weights."""
+    """Fake-quant at the input, after each binary conv block (one with ReLU6 after its BN), after
+    a residual add and at the output; the float ops in between (ADD, MEAN) have no weights."""
     x = keras.Input((8, 8, 3))
     y = FakeQuant(-1.0, 1.0)(x)
     y = lq.QuantConv2D(32, 3, padding="same", pad_values=1.0, **BINARY)(y)
@@ -151,6 +151,7 @@ def fake_quant_model() -> keras.Model:
     y = FakeQuant(-12.0, 12.0)(y)
     z = lq.QuantConv2D(32, 3, strides=1, padding="same", pad_values=1.0, **BINARY)(y)
     z = batch_norm()(z)
+    z = keras.layers.ReLU(6.0)(z)
     z = FakeQuant(-12.0, 12.0)(z)
     y = keras.layers.Add()([y, z])
     y = FakeQuant(-16.0, 16.0)(y)

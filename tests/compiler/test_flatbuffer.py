@@ -98,6 +98,19 @@ def test_bad_bytes_raise_a_clear_error(data, message):
         import_model(data)
 
 
+def test_constants_sharing_a_buffer_keep_their_own_types():
+    """The stock converter stores equal bytes once: a 1x1 one-padded conv's int32 [4, 2] zero
+    paddings and its float32 [8] zero bias share a buffer."""
+    from larq_compute import layers as lq
+
+    model = keras.Sequential([keras.Input((5, 5, 8)), lq.QuantConv2D(8, 1, padding="same", pad_values=1.0, **BINARY)])
+    graph = import_model(tf.lite.TFLiteConverter.from_keras_model(model).convert()).main
+    pad, conv = (op for op in graph.ops if op.type in ("PADV2", "CONV_2D"))
+    assert pad.inputs[1].data.dtype == np.int32 and pad.inputs[1].data.shape == (4, 2)
+    assert conv.inputs[2].data.dtype == np.float32 and conv.inputs[2].data.shape == (8,)
+    assert pad.inputs[1].extra.buffer == conv.inputs[2].extra.buffer
+
+
 def test_identical_constants_share_one_buffer():
     """Equal bytes in two constants (e.g. the zero biases of several layers) are stored once."""
     from larq_compute.compiler.ir import Graph, Model

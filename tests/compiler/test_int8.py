@@ -79,7 +79,7 @@ def test_fake_quant_round_trip_becomes_a_range_and_the_binary_op_writes_int8():
         graph main(%0: f32[1,4,4,3]) -> (%5, %3)
           %1: i32[1,4,4,1] = LceQuantize(%0)
           %2: i8[1,4,4,4]{scale=0.1,zp=0} = LceBconv2d(%1, filter, f32[4](1,2,0.5,1), f32[4](0,0,0,0))
-          %3: f32[1,4,4,4]{range=-12.8..12.7} = DEQUANTIZE(%2)
+          %3: f32[1,4,4,4] = DEQUANTIZE(%2)
           %4: i32[1,4,4,1] = LceQuantize(%2)
           %5: f32[1,4,4,4] = LceDequantize(%4)
     """).strip()
@@ -220,6 +220,32 @@ def test_report_and_details_say_which_tensors_are_int8(fake_quant_model):
     interpreter = lc.Interpreter(converted)
     assert interpreter.input_details[0]["quantization"] == pytest.approx((2 / 255, 0))
     assert interpreter.output_details[0]["quantization"] == pytest.approx((12 / 255, 0))
+
+
+def _flatten_model(head: bool) -> keras.Model:
+    """Fake-quant ranges that differ across a Flatten (whose int8 form keeps its input's grid)."""
+    x = keras.Input((3, 3, 2))
+    y = models.FakeQuant(-0.5, 0.5)(keras.layers.Flatten()(models.FakeQuant(-1.0, 1.0)(x)))
+    if head:
+        y = models.FakeQuant(-3.0, 3.0)(keras.layers.Dense(4)(y))
+    return keras.Model(x, y)
+
+
+def test_fake_quant_after_a_same_scale_op_is_requantized():
+    model = _flatten_model(head=False)
+    converted = lc.convert_keras_model(model, inference_input_type=tf.int8, inference_output_type=tf.int8)
+    assert _ops(converted) == ["RESHAPE", "QUANTIZE"]
+    x = np.random.default_rng(5).uniform(-1, 1, (4, 3, 3, 2)).astype(np.float32)
+    x = np.round(x * 127.5) / 127.5  # on the input grid
+    got, step = _run(converted, x)
+    assert step == pytest.approx(1 / 255)
+    assert np.abs(got - np.asarray(model(x))).max() <= step * 1.001
+
+
+def test_fake_quant_that_cannot_be_applied_warns():
+    with pytest.warns(UserWarning, match="fake-quant range .* of '.*Reshape' is not applied: .* "
+                                         "its reader \\(FULLY_CONNECTED\\)"):
+        lc.convert_keras_model(_flatten_model(head=True))
 
 
 def test_saved_model_with_int8_io(fake_quant_model, tmp_path):

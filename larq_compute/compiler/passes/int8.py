@@ -8,8 +8,7 @@
   ``DEQUANTIZE(q)``.
 - ``quantize_from_int8``: ``LceQuantize(DEQUANTIZE(q))`` with ``q`` int8 is ``LceQuantize(q)``:
   ``(q − zp)·scale < 0`` exactly when ``q < zp``.
-- ``requantize_round_trip``: ``QUANTIZE(DEQUANTIZE(q))`` to the same int8 scale and zero point
-  is ``q``.
+- ``requantize_round_trip``: ``QUANTIZE(DEQUANTIZE(q))`` to the same int8 grid is ``q``.
 """
 
 from __future__ import annotations
@@ -60,6 +59,12 @@ def per_tensor_parameters(tensor: Tensor) -> tuple[float, int] | None:
     return float(q.scale[0]), int(q.zeroPoint[0]) if q.zeroPoint is not None else 0
 
 
+def same_grid(a: tuple[float, int] | None, b: tuple[float, int] | None) -> bool:
+    """Whether two (scale, zero point) pairs quantize alike: same zero point, and scales
+    agreeing to 1e-6, which maps every int8 step (|q - zp| <= 255) back onto itself."""
+    return a is not None and b is not None and a[1] == b[1] and abs(a[0] - b[0]) <= 1e-6 * b[0]
+
+
 def quantized_tensor(graph: Graph, name: str, like: Tensor, scale: float, zero_point: int) -> Tensor:
     """A new int8 tensor shaped like ``like`` with per-tensor scale and zero point."""
     tensor = graph.tensor(name, like.shape, _INT8, like=like)
@@ -78,6 +83,9 @@ def binary_output(graph: Graph, op: Op) -> bool:
     if value is None:
         return False
     q = quantized_tensor(graph, y.name + "/int8", y, *int8_parameters(*value))
+    # The int8 tensor carries the grid now; a range left on y would make the stock quantizer
+    # derive its own, slightly different (double instead of float32) scale for y's readers.
+    y.quantization = None
     y.producer = None
     op.outputs[0] = q
     q.producer = op
@@ -114,9 +122,7 @@ def requantize_round_trip(graph: Graph, op: Op) -> bool:
     q = _int8_behind_dequantize(op.inputs[0])
     if q is None:
         return False
-    before, after = per_tensor_parameters(q), per_tensor_parameters(op.output)
-    # A scale agreeing to 1e-6 maps every int8 step (|q - zp| <= 255) back onto itself.
-    if before is None or after is None or before[1] != after[1] or abs(before[0] - after[0]) > 1e-6 * after[0]:
+    if not same_grid(per_tensor_parameters(q), per_tensor_parameters(op.output)):
         return False
     if graph.is_output(op.output):
         q.name, op.output.name = op.output.name, q.name  # a model output keeps its name
