@@ -19,7 +19,9 @@ import statistics
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
+from model_size import randomize_batch_norms
 
 import larq_compute as lc
 from larq_compute import layers as lq
@@ -65,6 +67,7 @@ def main() -> None:
     rows = []
     for build, size_target in ((lc.zoo.QuickNet, 4.35e6), (binarynet_cifar, 1.5e6)):
         model = build()
+        randomize_batch_norms(model, np.random.default_rng(0))  # sizes as after training
         float_bytes = tf.lite.TFLiteConverter.from_keras_model(model).convert()
         total = _median_seconds(lambda model=model: lc.convert_keras_model(model), args.runs)
         passes = _median_seconds(lambda fb=float_bytes: convert_flatbuffer(fb, warn=False), args.runs)

@@ -4,6 +4,7 @@ against a plain object-API packing of the same model).
 
     .venv/bin/python bench/model_size.py model.tflite [...]
     .venv/bin/python bench/model_size.py --zoo          # QuickNet and BinaryNet CIFAR, converted
+                                                        # with trained-like batch norms
 
 Used for the size breakdown in docs/compiler.md.
 """
@@ -96,6 +97,22 @@ def _print(name: str, report: dict[str, object]) -> None:
             print(f"{key:>48}: {value:,}" if isinstance(value, int) else f"{key:>48}: {value}")
 
 
+def randomize_batch_norms(model, rng: np.random.Generator) -> None:
+    """Give every BatchNormalization random statistics, as after training (gammas of both signs).
+
+    An untrained model's batch norms all fold to the same constants, which the writer stores once:
+    its file would be smaller than a trained model's.
+    """
+    import keras
+
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            weights = layer.get_weights()
+            variance = weights.pop()
+            layer.set_weights([rng.normal(0.0, 1.0, w.shape).astype(w.dtype) for w in weights]
+                              + [rng.uniform(0.5, 2.0, variance.shape).astype(variance.dtype)])
+
+
 def _zoo_models() -> list[tuple[str, bytes]]:
     import keras
 
@@ -108,6 +125,7 @@ def _zoo_models() -> list[tuple[str, bytes]]:
     for build in (lc.zoo.QuickNet, binarynet_cifar):
         keras.utils.set_random_seed(0)
         model = build()
+        randomize_batch_norms(model, np.random.default_rng(0))
         converted.append((model.name, bytes(lc.convert_keras_model(model))))
         keras.backend.clear_session()
     return converted

@@ -3,7 +3,7 @@
 // once, there is no horizontal reduction, and the sums are already the int32 popcounts the output
 // stage reads (no 64 -> 32-bit narrowing). 24 accumulators + 4 B vectors fit the 32 registers.
 // Per 32-bit K word: 24 x (VPXORD, VPOPCNTD, VPADDD) on ports 0 and 5 -> 36 cycles for 24 x 512
-// binary MACs (the kernel's ceiling is 2/3 of the 512-bit/cycle popcount roofline). The A rows
+// binary MACs (a ceiling of about 2/3 of the 512-bit/cycle popcount roofline). The A rows
 // and tap offsets are registers and an address add, not per-tap pointer tables; 64 channels per
 // tile halve the per-tile work (pointers, calls) of a 32-channel tile for 64+ channel layers.
 #include <immintrin.h>

@@ -253,6 +253,51 @@ TEST(BConv2D, InvalidArgumentsGiveErrors) {
 #endif
 }
 
+// MarkFmaExact's claim, checked exhaustively: for a channel it marks, one float FMA gives the
+// reference y = float32(double(a) * m + b) for every |a| <= K. Multipliers and biases span many
+// exponents (so the rule must reject some), plus zeros, subnormals and the double-rounding tie
+// a = 97, m = 172961 * 2^-24, b = 2^-60 (which it must reject).
+TEST(OutputStage, FmaExactChannelsMatchTheDoubleExpression) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> mantissa(1.0f, 2.0f);
+  std::uniform_int_distribution<int> exponent(-40, 10), sign(0, 1);
+  const auto random_float = [&] {
+    return (sign(rng) ? -1.0f : 1.0f) * std::ldexp(mantissa(rng), exponent(rng));
+  };
+  for (int k : {9, 97, 577, 4608}) {
+    std::vector<float> m(300), b(300);
+    for (std::size_t c = 0; c < m.size(); ++c) {
+      m[c] = random_float();
+      b[c] = c % 7 == 0 ? 0.0f : random_float();
+    }
+    m[0] = 172961 * std::ldexp(1.0f, -24);
+    b[0] = std::ldexp(1.0f, -60);
+    m[1] = 0.0f;
+    b[2] = 1e-45f;
+    OutputTransform transform;
+    transform.multiplier = m.data();
+    transform.bias = b.data();
+    OutputStage stage;
+    ASSERT_EQ(OutputStage::Make(transform, 300, 300, &stage), "");
+    stage.MarkFmaExact(k);
+    if (k >= 97) EXPECT_FALSE(stage.fma_exact[0]) << "the double-rounding tie must not be marked";
+    int marked = 0;
+    for (std::size_t c = 0; c < m.size(); ++c) {
+      if (!stage.fma_exact[c]) continue;
+      ++marked;
+      for (int a = -k; a <= k; ++a) {
+        const float reference = static_cast<float>(static_cast<double>(a) * m[c] + b[c]);
+        const float fused = std::fma(static_cast<float>(a), m[c], b[c]);
+        ASSERT_EQ(std::memcmp(&reference, &fused, sizeof(float)), 0)
+            << "channel " << c << " a = " << a << " m = " << m[c] << " b = " << b[c];
+      }
+    }
+    // Ordinary parameters are marked; far-apart exponents are not.
+    EXPECT_GT(marked, 100) << "K = " << k;
+    EXPECT_LT(marked, 300) << "K = " << k;
+  }
+}
+
 // A variant forced through LARQ_COMPUTE_KERNEL that this build or CPU lacks is an error for both
 // kernel families, never a fallback; kAuto resolves to one concrete variant.
 TEST(Dispatch, ForcedUnusableVariantIsAnError) {

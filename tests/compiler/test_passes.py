@@ -179,10 +179,26 @@ def test_non_negative_mul_after_relu_folds_into_multiplier_and_bias():
     """)
 
 
-def test_negative_mul_after_relu_is_not_folded():
+def test_batchnorm_with_negative_gamma_after_relu_folds_with_relu_on_the_accumulator():
+    # A trained QuickNet: conv -> ReLU -> BatchNormalization with some gammas < 0.
+    # relu(conv·m) = relu(conv)·m for m >= 0, so the ReLU moves before the multiplier.
     b = Builder(1, 4, 4, 3)
-    y = b.mul(b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3), activation=1), [1.0, -2.0, 3.0, 4.0])
+    y = b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3, scale=[1.0, 2.0, 0.0, 1.0]), activation=1)
+    y = b.add(b.mul(y, [1.0, -2.0, 3.0, 0.0]), [0.5, -0.5, 0.0, 1.0])
     graph = b.output(y)
+    check(graph, PIPELINE, str(graph), """
+        graph main(%0: f32[1,4,4,3]) -> (%2)
+          %1: i32[1,4,4,1] = LceQuantize(%0)
+          %2: f32[1,2,2,4] = LceBconv2d(%1, const i32[4,3,3,1], f32[4](1,-4,0,0), f32[4](0.5,-0.5,0,1)) channels_in=3 dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=RELU output_activation_function=NONE pad_values=0 padding=VALID stride_height=1 stride_width=1
+    """)
+
+
+def test_negative_mul_after_relu_with_bias_is_not_folded():
+    # relu(conv·m + b)·c with c < 0 and b != 0 is neither a clamp of the accumulator nor of y·c.
+    b = Builder(1, 4, 4, 3)
+    y = b.conv(b.ste_sign(b.x), binary_filter(4, 3, 3, 3, scale=np.ones(4)), np.float32([0, 1, 0, 0]),
+               activation=1)
+    graph = b.output(b.mul(y, [1.0, -2.0, 3.0, 4.0]))
     rewrite_to_fixed_point(graph, PIPELINE)
     assert [op.type for op in graph.ops] == ["LceQuantize", "LceBconv2d", "MUL"]
 

@@ -150,8 +150,8 @@ def test_threads_give_identical_results(rng, num_threads):
         np.testing.assert_array_equal(single, multi)
 
 
-def test_large_kernel_needs_several_micro_kernel_calls(variant):
-    """More than 64 taps: the tap loop is split and accumulated."""
+def test_large_kernel_in_one_micro_kernel_call(variant):
+    """81 taps: one call walks every tap offset (no per-call table of tap pointers)."""
     rng = np.random.default_rng(5)
     run_case(rng, Case(1, 11, 10, 33, 17, (9, 9), (1, 1), (1, 1), "same_zero", 1, "float"), [variant])
 
@@ -238,3 +238,17 @@ def test_float_transform_rounds_once_in_double(variant):
     got = kernels.bconv2d(ref.bitpack(x), ref.bitpack(w), channels_in, multiplier=multiplier,
                           bias=bias, variant=variant)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("channels_out", [1, 63, 64, 65, 128, 129])
+@pytest.mark.parametrize("height,width,stride,padding", [(1, 1, (1, 1), "same_one"), (1, 7, (1, 2), "same_zero"),
+                                                         (5, 5, (3, 3), "same_one"), (6, 1, (1, 1), "valid")])
+def test_tile_edges(variant, channels_out, height, width, stride, padding):
+    """Channel counts around the 64-channel tile, pixel counts around the 6-pixel tile (1x1
+    images, single rows and columns), a 3x3 dilated-by-2 filter reaching past tiny images, and an
+    odd K word count (C = 97)."""
+    rng = np.random.default_rng(channels_out * 31 + height * 7 + width)
+    kernel = (1, 1) if padding == "valid" else (3, 3)
+    for output_type in ["float", "bitpacked" if padding != "same_zero" else "int8"]:
+        case = Case(2, height, width, 97, channels_out, kernel, stride, (2, 2), padding, 1, output_type)
+        run_case(rng, case, [variant])

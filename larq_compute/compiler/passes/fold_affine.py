@@ -8,6 +8,10 @@ constant broadcasts along channels only and the op is the output's only reader. 
 activation of the folded op becomes the binary op's ``output_activation_function``.
 One clamp does commute: ``relu(y)·c = relu(y·c)`` for ``c ≥ 0``, so a non-negative ``MUL``
 after a ReLU output (QuickNet's conv → ReLU → BatchNormalization) folds too.
+And a ReLU output of a binary op with zero bias and non-negative multiplier is the same as a ReLU on
+the accumulator, ``relu(conv·m) = relu(conv)·m`` (the op's ``fused_activation_function``, applied
+before the multiplier), after which any ``MUL``/``ADD`` folds: that is how a trained QuickNet's
+BatchNormalization with negative gammas after its ReLU becomes part of the binary conv.
 """
 
 from __future__ import annotations
@@ -44,7 +48,12 @@ def rewrite(graph: Graph, op: Op) -> bool:
         if fused_activation(op) not in SUPPORTED_ACTIVATIONS:
             continue
         RELU = schema.ActivationFunctionType.RELU
-        clamp = binary.options.get("output_activation_function", 0)
+        options = dict(binary.options)
+        clamp = options.get("output_activation_function", 0)
+        if (clamp == RELU and not options.get("fused_activation_function", 0)
+                and (bias == 0).all() and (multiplier >= 0).all()):
+            options["fused_activation_function"] = int(RELU)
+            options["output_activation_function"] = clamp = 0
         if clamp and not (
             clamp == RELU and op.type == "MUL" and fused_activation(op) in (0, RELU) and (c >= 0).all()
         ):
@@ -53,7 +62,6 @@ def rewrite(graph: Graph, op: Op) -> bool:
             multiplier, bias = multiplier * c, bias * c
         else:
             bias = bias + c if op.type == "ADD" else bias - c
-        options = dict(binary.options)
         if fused_activation(op) and not clamp:
             options["output_activation_function"] = int(fused_activation(op))
         name = binary.origin
