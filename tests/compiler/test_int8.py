@@ -397,3 +397,20 @@ def test_cli_flags(tmp_path, capsys):
     assert details["dtype"] == np.int8 and details["quantization"] == pytest.approx((8 / 255, -1))
     assert cli.main(["convert", str(source), "-o", str(output), "--inference-input-type", "int8"]) == 1
     assert "has no range for int8 quantization" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["QuickNetSmall", "BinaryDenseNet28", "MeliusNet22"])
+def test_zoo_model_runs_whole_int8_with_the_default_range(name):
+    from larq_compute import zoo
+
+    keras.utils.set_random_seed(14)
+    converted = lc.convert_keras_model(
+        zoo.MODELS[name](input_shape=(64, 64, 3)), inference_input_type=tf.int8,
+        inference_output_type=tf.int8, experimental_default_int8_range=(-3.0, 3.0))
+    graph = converted.ir.main
+    activations = [t for t in graph.tensors() if not t.is_constant]
+    assert {t.tensor_type for t in activations} <= {I8, schema.TensorType.INT32}
+    assert "QUANTIZE" not in _ops(converted) and "DEQUANTIZE" not in _ops(converted)
+    q = RNG.integers(-128, 128, (2, 64, 64, 3), dtype=np.int8)
+    assert lc.Interpreter(converted).predict(q).dtype == np.int8
