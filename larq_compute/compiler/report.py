@@ -38,6 +38,7 @@ class LayerReport:
 class ConversionReport:
     layers: list[LayerReport] = field(default_factory=list)
     quantizers: int = 0
+    int8_quantizers: int = 0  # LceQuantize reading int8
     float_bytes: int = 0
     converted_bytes: int = 0
     # Names of the model's int8/uint8 tensors (activations, not weights): inputs, outputs, all.
@@ -65,9 +66,10 @@ class ConversionReport:
         ratio = self.float_bytes / self.converted_bytes if self.converted_bytes else 0.0
         # Alignment padding makes a model without binary layers slightly larger.
         change = f"{ratio:.1f}x smaller" if ratio >= 1 else f"{1 / ratio:.2f}x larger" if ratio else ""
+        from_int8 = f" ({self.int8_quantizers} from int8)" if self.int8_quantizers else ""
         lines.append(
             f"{len(self.binary_layers)} binary layers, {len(self.float_layers)} float layers, "
-            f"{self.quantizers} LceQuantize; size {_size(self.float_bytes)} (float) -> "
+            f"{self.quantizers} LceQuantize{from_int8}; size {_size(self.float_bytes)} (float) -> "
             f"{_size(self.converted_bytes)} ({change})"
         )
         if self.int8_tensors:
@@ -159,6 +161,7 @@ def build_report(graph: Graph, float_bytes: int, converted_bytes: int,
             report.layers.append(LayerReport(op.origin, op.type, True, _describe_binary(op)))
         elif op.custom and op.type == QUANTIZE:
             report.quantizers += 1
+            report.int8_quantizers += op.inputs[0].tensor_type == schema.TensorType.INT8
         elif not op.custom and op.type in _FLOAT_LAYER_OPS:
             reason, looks_binary = _why_float(op)
             int8 = op.output.tensor_type == schema.TensorType.INT8

@@ -216,6 +216,7 @@ def test_report_and_details_say_which_tensors_are_int8(fake_quant_model):
     assert "int8, scale 0.00784314, zero point 0" in report.int8_inputs[0]
     assert [row.detail.endswith("int8 output") for row in report.binary_layers] == [True, True]
     text = str(report)
+    assert "2 LceQuantize (2 from int8)" in text
     assert f"int8: {len(report.int8_tensors)} of {report.activation_tensors} activation tensors" in text
     interpreter = lc.Interpreter(converted)
     assert interpreter.input_details[0]["quantization"] == pytest.approx((2 / 255, 0))
