@@ -70,6 +70,11 @@ struct BGemmKernels {
   void (*popcount_tile)(int taps, int words, const TBitpacked* const* rows,
                         const std::ptrdiff_t* tap_offsets, const std::uint64_t* b,
                         std::int32_t* acc);
+  // Optional (null: not provided): popcount_tile for the first `rows` < MR rows only, so the
+  // last tile of a small image (7x7 = 8 x 6 + 1 pixels) costs what its real pixels cost.
+  void (*popcount_rows)(int rows, int taps, int words, const TBitpacked* const* a_rows,
+                        const std::ptrdiff_t* tap_offsets, const std::uint64_t* b,
+                        std::int32_t* acc);
   // conv = k - 2 * popcount - correction, then OutputStage's float / int8 numerics.
   void (*output_float)(const OutputTileArgs& args, const OutputStage& stage);
   void (*output_int8)(const OutputTileArgs& args, const OutputStage& stage);

@@ -19,13 +19,15 @@ constexpr int kMr = 6;
 constexpr int kNr = 64;
 constexpr int kVectors = kNr / 16;
 
-void PopcountTile(int taps, int words, const TBitpacked* const* a_rows,
+// The first kRows (<= kMr) rows of the tile.
+template <int kRows>
+void PopcountRows(int taps, int words, const TBitpacked* const* a_rows,
                   const std::ptrdiff_t* tap_offsets, const std::uint64_t* b_storage,
                   std::int32_t* acc) {
   const auto* b = reinterpret_cast<const std::uint32_t*>(b_storage);  // 32-bit K words, bgemm.h
-  __m512i sums[kMr][kVectors];
+  __m512i sums[kRows][kVectors];
 #pragma GCC unroll 8
-  for (int m = 0; m < kMr; ++m) {
+  for (int m = 0; m < kRows; ++m) {
 #pragma GCC unroll 4
     for (int j = 0; j < kVectors; ++j) sums[m][j] = _mm512_setzero_si512();
   }
@@ -36,7 +38,7 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a_rows,
 #pragma GCC unroll 4
       for (int j = 0; j < kVectors; ++j) bv[j] = _mm512_loadu_si512(b + 16 * j);
 #pragma GCC unroll 8
-      for (int m = 0; m < kMr; ++m) {
+      for (int m = 0; m < kRows; ++m) {
         const __m512i x = _mm512_set1_epi32(a_rows[m][offset + w]);
 #pragma GCC unroll 4
         for (int j = 0; j < kVectors; ++j) {
@@ -47,9 +49,28 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a_rows,
   }
   // 512-bit stores, so the output stage's 512-bit loads are forwarded from the store buffer.
 #pragma GCC unroll 8
-  for (int m = 0; m < kMr; ++m) {
+  for (int m = 0; m < kRows; ++m) {
 #pragma GCC unroll 4
     for (int j = 0; j < kVectors; ++j) _mm512_storeu_si512(acc + m * kNr + 16 * j, sums[m][j]);
+  }
+}
+
+void PopcountTile(int taps, int words, const TBitpacked* const* a_rows,
+                  const std::ptrdiff_t* tap_offsets, const std::uint64_t* b, std::int32_t* acc) {
+  PopcountRows<kMr>(taps, words, a_rows, tap_offsets, b, acc);
+}
+
+void PopcountPartialTile(int rows, int taps, int words, const TBitpacked* const* a_rows,
+                         const std::ptrdiff_t* tap_offsets, const std::uint64_t* b,
+                         std::int32_t* acc) {
+  static_assert(kMr == 6, "one case per row count below MR");
+  switch (rows) {
+    case 1: return PopcountRows<1>(taps, words, a_rows, tap_offsets, b, acc);
+    case 2: return PopcountRows<2>(taps, words, a_rows, tap_offsets, b, acc);
+    case 3: return PopcountRows<3>(taps, words, a_rows, tap_offsets, b, acc);
+    case 4: return PopcountRows<4>(taps, words, a_rows, tap_offsets, b, acc);
+    case 5: return PopcountRows<5>(taps, words, a_rows, tap_offsets, b, acc);
+    default: return PopcountRows<kMr>(taps, words, a_rows, tap_offsets, b, acc);
   }
 }
 
@@ -203,7 +224,8 @@ void OutputBits(const OutputTileArgs& args, const OutputStage& stage) {
 
 const BGemmKernels* BGemmKernelsAvx512() {
   static_assert(kNr % kBitsPerWord == 0 && kMr <= kMaxTileRows && kNr <= kMaxTileChannels, "tile");
-  static const BGemmKernels kernels = {"avx512", kMr, kNr, 32, PopcountTile, OutputFloat, OutputInt8, OutputBits};
+  static const BGemmKernels kernels = {"avx512", kMr, kNr, 32, PopcountTile, PopcountPartialTile,
+                                       OutputFloat, OutputInt8, OutputBits};
   return &kernels;
 }
 

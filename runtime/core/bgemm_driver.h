@@ -77,8 +77,12 @@ void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns,
         for (int m = 0; m < mr; ++m) block_rows[m] = rows[m] + block.a_offset;
         call_rows = block_rows;
       }
-      kernels.popcount_tile(columns.taps, columns.words, call_rows, tap_offsets,
-                            columns.b.data() + block.b_offset, acc);
+      const std::uint64_t* b = columns.b.data() + block.b_offset;
+      if (count < mr && kernels.popcount_rows != nullptr) {
+        kernels.popcount_rows(count, columns.taps, columns.words, call_rows, tap_offsets, b, acc);
+      } else {
+        kernels.popcount_tile(columns.taps, columns.words, call_rows, tap_offsets, b, acc);
+      }
       OutputTileArgs args = {acc, count, k, block.c0, block.n, corrections, nullptr, channels_out};
       switch (stage.type) {
         case OutputType::kFloat:

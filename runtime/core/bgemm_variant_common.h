@@ -96,7 +96,7 @@ void OutputBitsTile(const OutputTileArgs& args, const OutputStage& stage) {
 template <int kMr, int kNr>
 BGemmKernels MakeBGemmKernels(const char* name, decltype(BGemmKernels::popcount_tile) tile) {
   static_assert(kMr <= kMaxTileRows && kNr <= kMaxTileChannels && kNr % 8 == 0, "tile too large");
-  return {name, kMr, kNr, 64, tile, OutputFloatTile<kNr>, OutputInt8Tile<kNr>, OutputBitsTile<kNr>};
+  return {name, kMr, kNr, 64, tile, nullptr, OutputFloatTile<kNr>, OutputInt8Tile<kNr>, OutputBitsTile<kNr>};
 }
 
 }  // namespace
