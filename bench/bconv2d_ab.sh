@@ -3,10 +3,10 @@
 # library at BASE (a git revision) and in the working tree, each linked with
 # bench/bconv2d_layers.cpp, run alternately ROUNDS times (1 thread). Prints per layer the median
 # over rounds of each side's median and after/before, plus the load average.
-#   bench/bconv2d_ab.sh BASE [ROUNDS=7] [ITERATIONS=300] [cold]
+#   bench/bconv2d_ab.sh BASE [ROUNDS=7] [ITERATIONS=300] [cold] [int8]   (int8: int8 output)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-base="$1"; rounds="${2:-7}"; iterations="${3:-300}"; mode="${4:-}"
+base="$1"; rounds="${2:-7}"; iterations="${3:-300}"; mode="${*:4}"
 PATH="$PWD/.venv/bin:$PATH"
 work=build/bench-ab
 rm -rf "$work/base-src" && mkdir -p "$work/base-src"
@@ -23,7 +23,7 @@ for ((round = 0; round < rounds; ++round)); do
   "$work/base-build/bconv2d_layers" "$iterations" $mode | sed 's/^/before /' >>"$work/times.txt"
   "$work/head-build/bconv2d_layers" "$iterations" $mode | sed 's/^/after /' >>"$work/times.txt"
 done
-echo "base $(git rev-parse --short "$base") vs working tree, $rounds alternating rounds of $iterations runs ${mode:+($mode caches)}; $(uptime | sed 's/.*load/load/')"
+echo "base $(git rev-parse --short "$base") vs working tree, $rounds alternating rounds of $iterations runs ${mode:+($mode)}; $(uptime | sed 's/.*load/load/')"
 python3 - "$work/times.txt" <<'PY'
 import statistics, sys
 times = {}

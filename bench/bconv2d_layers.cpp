@@ -1,11 +1,12 @@
 // Per-layer timing of lc::BConv2D on QuickNet's binary conv shapes, 1 thread, for comparing two
 // builds of the kernel library side by side (bench/bconv2d_ab.sh links this file against each).
 //
-//   bconv2d_layers ITERATIONS [cold]
+//   bconv2d_layers ITERATIONS [cold] [int8]
 //
 // For every layer (3x3, stride 1, one-padded SAME, float output, multiplier/bias fused) prints
 // "<layer> <median microseconds> <variant>". With `cold`, 8 MiB of other memory is touched before
-// every run, so filters, input and output come from L3 as inside a whole model.
+// every run, so filters, input and output come from L3 as inside a whole model. With `int8`, the
+// output is int8 (scale 6/255, zero point 0: the range (-3, 3) of a whole-model int8 conversion).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,11 +32,15 @@ constexpr Layer kLayers[] = {{56, 64, 64},  {28, 128, 128}, {14, 256, 256}, {7, 
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s ITERATIONS [cold]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s ITERATIONS [cold] [int8]\n", argv[0]);
     return 2;
   }
   const int iterations = std::atoi(argv[1]);
-  const bool cold = argc > 2 && std::strcmp(argv[2], "cold") == 0;
+  bool cold = false, int8 = false;
+  for (int i = 2; i < argc; ++i) {
+    cold = cold || std::strcmp(argv[i], "cold") == 0;
+    int8 = int8 || std::strcmp(argv[i], "int8") == 0;
+  }
   std::vector<char> other(8 << 20, 1);
   std::mt19937 rng(1);
   for (const Layer& layer : kLayers) {
@@ -52,19 +57,26 @@ int main(int argc, char** argv) {
     for (auto& v : input) v = static_cast<lc::TBitpacked>(rng());
     for (auto& v : filter) v = static_cast<lc::TBitpacked>(rng());
     std::vector<float> multiplier(layer.channels_out), bias(layer.channels_out);
+    // Generic values (decimal steps would put many int8 outputs on exact rounding ties).
+    std::uniform_real_distribution<float> multipliers(0.01f, 0.11f), biases(-1.0f, 1.0f);
     for (int c = 0; c < layer.channels_out; ++c) {
-      multiplier[c] = 0.01f + 0.001f * static_cast<float>(rng() % 100);
-      bias[c] = 0.1f * static_cast<float>(static_cast<int>(rng() % 21) - 10);
+      multiplier[c] = multipliers(rng);
+      bias[c] = biases(rng);
     }
     lc::OutputTransform transform;
     transform.multiplier = multiplier.data();
     transform.bias = bias.data();
+    if (int8) {
+      transform.type = lc::OutputType::kInt8;
+      transform.int8_scale = 6.0f / 255.0f;
+    }
     std::string error;
     auto conv = lc::BConv2D::Create(g, filter.data(), transform, lc::IsaVariant::kAuto, &error);
     if (!conv) {
       std::fprintf(stderr, "%s\n", error.c_str());
       return 1;
     }
+    // Float-sized, so either output type fits.
     std::vector<float> output(static_cast<std::size_t>(layer.size) * layer.size * layer.channels_out);
     std::vector<double> seconds;
     for (int i = 0; i < iterations; ++i) {

@@ -131,72 +131,117 @@ inline __m512 Transformed(__m512i a, const ChannelConstants& c) {
   return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(low)), _mm512_cvtpd_ps(high), 1);
 }
 
+// A tile's float y, pixel by pixel (so each pixel's outputs are stored in address order).
+struct FloatRowArgs {
+  int groups;                  // 16-channel groups: ceil(n / 16)
+  __mmask16 masks[kVectors];   // the real channels of each group
+};
+
 template <bool kClampAccumulator, bool kClampOutput, typename Store>
-inline void ForEachFloatGroupOf(const OutputTileArgs& args, const OutputStage& stage, Store store) {
+inline void ForEachFloatRowOf(const OutputTileArgs& args, const OutputStage& stage, Store store) {
   const __m512i k = _mm512_set1_epi32(args.k);
   const __m512i acc_low = _mm512_set1_epi32(stage.acc_low), acc_high = _mm512_set1_epi32(stage.acc_high);
   const __m512 out_low = _mm512_set1_ps(stage.out_low), out_high = _mm512_set1_ps(stage.out_high);
-  // Pixel-major, so each pixel's outputs are stored in address order.
   ChannelConstants constants[kVectors];
-  __mmask16 masks[kVectors];
-  const int groups = (args.n + 15) / 16;
-  for (int j = 0; j < groups; ++j) {
-    masks[j] = TailMask(args.n - 16 * j);
-    constants[j] = LoadChannelConstants(stage, args.c0 + 16 * j, masks[j]);
+  FloatRowArgs row;
+  row.groups = (args.n + 15) / 16;
+  for (int j = 0; j < row.groups; ++j) {
+    row.masks[j] = TailMask(args.n - 16 * j);
+    constants[j] = LoadChannelConstants(stage, args.c0 + 16 * j, row.masks[j]);
   }
-  for (int m = 0; m < args.rows; ++m) {
-    const std::int32_t* correction = args.corrections[m] ? args.corrections[m] + args.c0 : nullptr;
-    for (int j = 0; j < groups; ++j) {
-      const __m512i a = Accumulator<kClampAccumulator>(args.popcounts + m * kNr, correction, 16 * j,
-                                                       masks[j], k, acc_low, acc_high);
-      __m512 y = Transformed(a, constants[j]);
-      if (kClampOutput) y = _mm512_min_ps(_mm512_max_ps(y, out_low), out_high);
-      store(m, 16 * j, masks[j], y);
+  // Locals: int8 stores may alias anything reached through args or stage.
+  const int rows = args.rows, c0 = args.c0;
+  const std::int32_t* const popcounts = args.popcounts;
+  const std::int32_t* const* const corrections = args.corrections;
+  for (int m = 0; m < rows; ++m) {
+    const std::int32_t* correction = corrections[m] ? corrections[m] + c0 : nullptr;
+    __m512 y[kVectors];
+    for (int j = 0; j < row.groups; ++j) {
+      const __m512i a = Accumulator<kClampAccumulator>(popcounts + m * kNr, correction, 16 * j,
+                                                       row.masks[j], k, acc_low, acc_high);
+      y[j] = Transformed(a, constants[j]);
+      if (kClampOutput) y[j] = _mm512_min_ps(_mm512_max_ps(y[j], out_low), out_high);
     }
+    store(m, row, y);
   }
 }
 
-// Calls store(m, n0, mask, y) with the float y of every 16-channel group of every pixel; clamps
-// only where an activation has bounds.
+// Calls store(m, row, y) with the float y[row.groups] of every pixel m; clamps only where an
+// activation has bounds.
 template <typename Store>
-inline void ForEachFloatGroup(const OutputTileArgs& args, const OutputStage& stage, Store store) {
+inline void ForEachFloatRow(const OutputTileArgs& args, const OutputStage& stage, Store store) {
   // (Limits, not a default OutputStage: no std:: code may be instantiated here, see bgemm.h.)
   using Int = std::numeric_limits<std::int32_t>;
   constexpr float kInf = std::numeric_limits<float>::infinity();
   const bool clamp_accumulator = stage.acc_low != Int::min() || stage.acc_high != Int::max();
   const bool clamp_output = stage.out_low != -kInf || stage.out_high != kInf;
   if (clamp_accumulator) {
-    if (clamp_output) return ForEachFloatGroupOf<true, true>(args, stage, store);
-    return ForEachFloatGroupOf<true, false>(args, stage, store);
+    if (clamp_output) return ForEachFloatRowOf<true, true>(args, stage, store);
+    return ForEachFloatRowOf<true, false>(args, stage, store);
   }
-  if (clamp_output) return ForEachFloatGroupOf<false, true>(args, stage, store);
-  ForEachFloatGroupOf<false, false>(args, stage, store);
+  if (clamp_output) return ForEachFloatRowOf<false, true>(args, stage, store);
+  ForEachFloatRowOf<false, false>(args, stage, store);
 }
 
 void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) {
-  float* out = static_cast<float*>(args.out);
-  ForEachFloatGroup(args, stage, [&](int m, int n0, __mmask16 mask, __m512 y) {
-    _mm512_mask_storeu_ps(out + m * args.out_stride + n0, mask, y);
+  float* const out = static_cast<float*>(args.out);
+  const std::ptrdiff_t out_stride = args.out_stride;
+  ForEachFloatRow(args, stage, [=](int m, const FloatRowArgs& row, const __m512* y) {
+    for (int j = 0; j < row.groups; ++j) _mm512_mask_storeu_ps(out + m * out_stride + 16 * j, row.masks[j], y[j]);
   });
 }
 
+// round_half_away(y / scale) of RoundToInt8 (bgemm_variant_common.h) plus the zero point, with
+// the float32 division: truncate, then step by the exact fraction.
+inline __m512i QuantizeExact(__m512 y, __m512 scale, __m512i zero_point) {
+  __m512 v = _mm512_div_ps(y, scale);
+  v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);  // NaN -> 0
+  v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-1024.0f)), _mm512_set1_ps(1024.0f));
+  __m512i i = _mm512_cvttps_epi32(v);
+  const __m512 fraction = _mm512_sub_ps(v, _mm512_cvtepi32_ps(i));
+  const __m512i one = _mm512_set1_epi32(1);
+  i = _mm512_mask_add_epi32(i, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(0.5f), _CMP_GE_OQ), i, one);
+  i = _mm512_mask_sub_epi32(i, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(-0.5f), _CMP_LE_OQ), i, one);
+  return _mm512_add_epi32(i, zero_point);
+}
+
+// The same integers without the division (output_transform.h): nearest to
+// v = fma(y, inverse, zero point). Sets *suspect to the lanes of `mask` whose v lies within kInt8TieMargin of a
+// half-integer or is NaN or outside int32 (converted to INT32_MIN, far from v); only those need
+// QuantizeExact.
+inline __m512i QuantizeFast(__m512 y, __m512 inverse, __m512 zero_point, __mmask16 mask,
+                            __mmask16* suspect) {
+  const __m512 v = _mm512_fmadd_ps(y, inverse, zero_point);
+  const __m512i i = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 distance = _mm512_abs_ps(_mm512_sub_ps(v, _mm512_cvtepi32_ps(i)));
+  *suspect = _mm512_mask_cmp_ps_mask(mask, distance, _mm512_set1_ps(0.5f - kInt8TieMargin), _CMP_NLT_UQ);
+  return i;
+}
+
 void OutputInt8(const OutputTileArgs& args, const OutputStage& stage) {
-  std::int8_t* out = static_cast<std::int8_t*>(args.out);
+  std::int8_t* const out = static_cast<std::int8_t*>(args.out);
+  const std::ptrdiff_t out_stride = args.out_stride;
   const __m512 scale = _mm512_set1_ps(stage.int8_scale);
+  const __m512 inverse = _mm512_set1_ps(stage.int8_inverse_scale);
+  const __m512 zero_point_float = _mm512_set1_ps(static_cast<float>(stage.int8_zero_point));
   const __m512i zero_point = _mm512_set1_epi32(stage.int8_zero_point);
-  ForEachFloatGroup(args, stage, [&](int m, int n0, __mmask16 mask, __m512 y) {
-    // Round half away from zero as RoundToInt8: truncate, then step by the exact fraction.
-    __m512 v = _mm512_div_ps(y, scale);
-    v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);  // NaN -> 0
-    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-1024.0f)), _mm512_set1_ps(1024.0f));
-    __m512i i = _mm512_cvttps_epi32(v);
-    const __m512 fraction = _mm512_sub_ps(v, _mm512_cvtepi32_ps(i));
-    const __m512i one = _mm512_set1_epi32(1);
-    i = _mm512_mask_add_epi32(i, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(0.5f), _CMP_GE_OQ), i, one);
-    i = _mm512_mask_sub_epi32(i, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(-0.5f), _CMP_LE_OQ), i, one);
-    i = _mm512_add_epi32(i, zero_point);
-    i = _mm512_min_epi32(_mm512_max_epi32(i, _mm512_set1_epi32(-128)), _mm512_set1_epi32(127));
-    _mm512_mask_cvtepi32_storeu_epi8(out + m * args.out_stride + n0, mask, i);
+  // 32-bit lanes of packs(packs(q0, q1), packs(q2, q3)) back in channel order.
+  const __m512i unshuffle = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  ForEachFloatRow(args, stage, [=](int m, const FloatRowArgs& row, const __m512* y) {
+    __m512i q[kVectors];
+    for (int j = 0; j < row.groups; ++j) {
+      __mmask16 suspect;
+      q[j] = QuantizeFast(y[j], inverse, zero_point_float, row.masks[j], &suspect);
+      if (suspect) q[j] = _mm512_mask_mov_epi32(q[j], suspect, QuantizeExact(y[j], scale, zero_point));
+    }
+    std::int8_t* const pixel = out + m * out_stride;
+    // The saturating narrowings are the clamp to [-128, 127].
+    if (row.groups == kVectors && row.masks[kVectors - 1] == 0xffff) {
+      const __m512i bytes = _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]), _mm512_packs_epi32(q[2], q[3]));
+      _mm512_storeu_si512(pixel, _mm512_permutexvar_epi32(unshuffle, bytes));
+    } else {
+      for (int j = 0; j < row.groups; ++j) _mm512_mask_cvtsepi32_storeu_epi8(pixel + 16 * j, row.masks[j], q[j]);
+    }
   });
 }
 

@@ -205,6 +205,136 @@ TEST(BConv2D, RandomShapesMatchReference) {
   }
 }
 
+// Int8 outputs skip the division except near rounding ties (output_transform.h), so every variant
+// must still equal the reference where that matters: exact ties (a odd, y / scale = a / 2), biases a
+// few ulps around (k + 0.5) * scale, saturation at both ends, extreme zero points, negative
+// multipliers, infinities and NaN, and scales whose inverse is not a normal float. 150 channels:
+// full 64-channel tiles and a partial one.
+TEST(BConv2D, Int8OutputMatchesReferenceAtTiesAndSaturation) {
+  std::mt19937 rng(5);
+  BConv2DGeometry g;
+  g.in_height = 4;
+  g.in_width = 5;
+  g.channels_in = 11;  // K = 9 * 11 = 99 (odd, so a is odd) for the one-padded 3x3
+  g.channels_out = 150;
+  g.filter_height = g.filter_width = 3;
+  g.padding = Padding::kSame;
+  g.pad_value = 1;
+  const int pixels = g.in_height * g.in_width;
+  const auto input = RandomPacked(rng, pixels, g.channels_in);
+  const auto filter = RandomPacked(rng, std::int64_t{g.channels_out} * 9, g.channels_in);
+  std::uniform_real_distribution<float> uniform(-2.0f, 2.0f);
+  std::uniform_int_distribution<int> level(-140, 140), ulps(-2, 2);
+  for (float scale : {0.5f, 0.1f, 1.0f / 3, 6.0f / 255, 1e-40f, 3e38f}) {
+    for (int zero_point : {-128, -7, 0, 127}) {
+      std::vector<float> multiplier(g.channels_out), bias(g.channels_out);
+      for (int o = 0; o < g.channels_out; ++o) {
+        float& m = multiplier[o];
+        float& b = bias[o];
+        switch (o % 6) {
+          case 0:  // ties: y / scale = +-a / 2
+            m = (o % 12 == 0 ? 0.5f : -0.5f) * scale;
+            b = 0.0f;
+            break;
+          case 1: {  // y = b, a few ulps around a quantization boundary
+            m = 0.0f;
+            b = (static_cast<float>(level(rng)) + 0.5f) * scale;
+            for (int u = ulps(rng); u != 0; u += u > 0 ? -1 : 1) {
+              b = std::nextafter(b, u > 0 ? INFINITY : -INFINITY);
+            }
+            break;
+          }
+          case 2:  // saturates at both ends
+            m = uniform(rng) * scale * 20;
+            b = uniform(rng) * scale * 100;
+            break;
+          case 3:  // generic, negative multipliers included
+            m = uniform(rng) * scale;
+            b = uniform(rng) * scale * 50;
+            break;
+          case 4:  // overflows float: +-inf
+            m = o % 12 == 4 ? 3e38f : -3e38f;
+            b = 0.0f;
+            break;
+          default:  // NaN, or an infinite bias
+            m = 1.0f;
+            b = o % 12 == 5 ? NAN : -INFINITY;
+        }
+      }
+      for (bool activations : {false, true}) {
+        OutputTransform t;
+        t.type = OutputType::kInt8;
+        t.multiplier = multiplier.data();
+        t.bias = bias.data();
+        t.int8_scale = scale;
+        t.int8_zero_point = zero_point;
+        if (activations) {
+          t.accumulator_activation = Activation::kReluN1To1;
+          t.output_activation = Activation::kRelu;
+        }
+        std::vector<std::int8_t> expected(pixels * g.channels_out), got(expected.size());
+        ASSERT_EQ(BConv2DReference(g, filter.data(), t, input.data(), 1, expected.data()), "");
+        for (IsaVariant variant : UsableVariants()) {
+          std::string error;
+          auto conv = BConv2D::Create(g, filter.data(), t, variant, &error);
+          ASSERT_TRUE(conv) << error;
+          std::fill(got.begin(), got.end(), 0x55);
+          conv->Run(input.data(), 1, got.data(), nullptr);
+          for (std::size_t i = 0; i < got.size(); ++i) {
+            const int o = static_cast<int>(i % g.channels_out);
+            ASSERT_EQ(got[i], expected[i]) << conv->VariantName() << " scale " << scale << " zero point "
+                                           << zero_point << " channel " << o << " m " << multiplier[o]
+                                           << " b " << bias[o] << " activations " << activations;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Many int8 outputs within a few ulps of a quantization boundary: y = bias (multiplier 0) around
+// (k + 0.5) * scale. About one in a few hundred rounds differently through the inverse scale than
+// through the division, so the kernels' fallback near ties must catch every one.
+TEST(BConv2D, Int8OutputNearRoundingTiesMatchesReference) {
+  std::mt19937 rng(9);
+  BConv2DGeometry g;
+  g.in_height = g.in_width = 1;
+  g.channels_in = 32;
+  g.channels_out = 3000;
+  g.filter_height = g.filter_width = 1;
+  const auto input = RandomPacked(rng, 1, g.channels_in);
+  const auto filter = RandomPacked(rng, g.channels_out, g.channels_in);
+  std::uniform_int_distribution<int> level(-140, 140), ulps(-3, 3);
+  const std::vector<float> multiplier(g.channels_out, 0.0f);
+  for (float scale : {0.5f, 0.1f, 1.0f / 3, 6.0f / 255, 0.0137f}) {
+    for (int zero_point : {-128, -7, 0, 127}) {
+      std::vector<float> bias(g.channels_out);
+      for (float& b : bias) {
+        b = (static_cast<float>(level(rng)) + 0.5f) * scale;
+        for (int u = ulps(rng); u != 0; u += u > 0 ? -1 : 1) b = std::nextafter(b, u > 0 ? INFINITY : -INFINITY);
+      }
+      OutputTransform t;
+      t.type = OutputType::kInt8;
+      t.multiplier = multiplier.data();
+      t.bias = bias.data();
+      t.int8_scale = scale;
+      t.int8_zero_point = zero_point;
+      std::vector<std::int8_t> expected(g.channels_out), got(g.channels_out);
+      ASSERT_EQ(BConv2DReference(g, filter.data(), t, input.data(), 1, expected.data()), "");
+      for (IsaVariant variant : UsableVariants()) {
+        std::string error;
+        auto conv = BConv2D::Create(g, filter.data(), t, variant, &error);
+        ASSERT_TRUE(conv) << error;
+        conv->Run(input.data(), 1, got.data(), nullptr);
+        for (int o = 0; o < g.channels_out; ++o) {
+          ASSERT_EQ(got[o], expected[o]) << conv->VariantName() << " scale " << scale << " zero point "
+                                         << zero_point << " bias " << bias[o];
+        }
+      }
+    }
+  }
+}
+
 TEST(BConv2D, ZeroPaddingCountsOnlyInsideTaps) {
   BConv2DGeometry g;
   g.in_height = 3;

@@ -75,6 +75,10 @@ std::string OutputStage::Make(const OutputTransform& transform, int channels, in
       }
       s.int8_scale = transform.int8_scale;
       s.int8_zero_point = transform.int8_zero_point;
+      s.int8_inverse_scale = 1.0f / transform.int8_scale;
+      if (!std::isnormal(s.int8_inverse_scale)) {
+        s.int8_inverse_scale = std::numeric_limits<float>::quiet_NaN();
+      }
       [[fallthrough]];
     case OutputType::kFloat:
       s.multiplier.assign(padded_channels, 0.0f);

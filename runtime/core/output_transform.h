@@ -10,6 +10,10 @@
 
 namespace lc {
 
+// How close to a half-integer (in units of the int8 scale) y * int8_inverse_scale may come before
+// a kernel falls back to the exact y / int8_scale (OutputStage).
+constexpr float kInt8TieMargin = 1.0f / 2048;
+
 // What the caller asks for. Arrays are only read during Create and copied.
 struct OutputTransform {
   OutputType type = OutputType::kFloat;
@@ -33,6 +37,12 @@ struct OutputTransform {
 //                                                                  in double; FMA-proof)
 //   y = min(max(y, out_low), out_high)
 //   int8: q = clamp(round_half_away(y / scale) + zero_point, -128, 127) (float32 division)
+// Int8 without the division: v = fma(y, int8_inverse_scale, zero_point) is within 2^-13 of
+// float32(y / scale) + zero_point wherever q does not saturate (|y / scale| <= 512; three
+// roundings of at most 2^-24 relative, one of half an ulp of 640), and rounding to nearest
+// commutes with adding an integer except at ties. So where v lies more than kInt8TieMargin from
+// a half-integer, q = clamp(nearest(v), -128, 127); kernels redo the exact division only for the
+// rare values that close (and for NaN or huge v).
 struct OutputStage {
   OutputType type = OutputType::kFloat;
   std::vector<float> multiplier, bias;
@@ -43,6 +53,9 @@ struct OutputStage {
   float out_high = std::numeric_limits<float>::infinity();
   float int8_scale = 1.0f;
   int int8_zero_point = 0;
+  // float32(1 / int8_scale) when that is a normal float, else NaN (every value takes the exact
+  // division).
+  float int8_inverse_scale = 1.0f;
   // Float / int8 outputs, per channel: 1 when float32 fma(float(a), multiplier, bias) rounds
   // to the same y as the double expression above for every |a| <= the bound given to
   // MarkFmaExact (then a * multiplier + bias is exact in double, so the double expression rounds
