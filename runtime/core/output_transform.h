@@ -37,9 +37,9 @@ struct OutputTransform {
 //                                                                  in double; FMA-proof)
 //   y = min(max(y, out_low), out_high)
 //   int8: q = clamp(round_half_away(y / scale) + zero_point, -128, 127) (float32 division)
-// Int8 without the division: v = fma(y, int8_inverse_scale, zero_point) is within 2^-13 of
-// float32(y / scale) + zero_point wherever q does not saturate (|y / scale| <= 512; three
-// roundings of at most 2^-24 relative, one of half an ulp of 640), and rounding to nearest
+// Int8 without the division: v = fma(y, int8_inverse_scale, zero_point) (or the product and the
+// sum rounded apart) is within 2^-12 of float32(y / scale) + zero_point wherever q does not
+// saturate (|y / scale| <= 512: at most four roundings, each below 2^-15), and rounding to nearest
 // commutes with adding an integer except at ties. So where v lies more than kInt8TieMargin from
 // a half-integer, q = clamp(nearest(v), -128, 127); kernels redo the exact division only for the
 // rare values that close (and for NaN or huge v).

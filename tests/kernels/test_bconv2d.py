@@ -136,6 +136,31 @@ def test_zero_padding_counts_only_inside_taps(variant):
     np.testing.assert_array_equal(got[0, :, :, 0], 40 * rows * cols)
 
 
+@pytest.mark.parametrize("scale", [0.1, 6 / 255, 0.0137])
+@pytest.mark.parametrize("zero_point", [-128, 0, 127])
+def test_int8_output_near_rounding_ties(variant, scale, zero_point):
+    """y = bias a few ulps around (k + 0.5) * scale, and odd a with multiplier scale / 2 (ties):
+    kernels that quantize through the inverse scale must still round as the division does."""
+    rng = np.random.default_rng(int(scale * 1e4) + zero_point)
+    channels_out = 600
+    x = ref.random_signs(rng, (1, 2, 3, 33))  # 1x1 conv: K = 33, so a is odd
+    w = ref.random_signs(rng, (channels_out, 1, 1, 33))
+    scale32 = np.float32(scale)
+    bias = ((rng.integers(-140, 141, channels_out) + np.float32(0.5)) * scale32).astype(np.float32)
+    for _ in range(3):
+        step = rng.integers(-1, 2, channels_out)
+        bias = np.where(step == 0, bias, np.nextafter(bias, step * np.float32(np.inf))).astype(np.float32)
+    multiplier = np.where(np.arange(channels_out) % 4 == 0, scale32 / 2, 0).astype(np.float32)
+    bias[::4] = 0
+    conv = ref.conv2d_float(x, w, (1, 1), (1, 1), "valid", 0, 1)
+    y = ref.float_output(conv, multiplier, bias, "none", "none")
+    expected = ref.int8_output(y, scale, zero_point)
+    got = kernels.bconv2d(ref.bitpack(x), ref.bitpack(w), 33, output_type="int8", variant=variant,
+                          multiplier=multiplier, bias=bias, int8_scale=scale,
+                          int8_zero_point=zero_point)
+    np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("num_threads", [2, 3])
 def test_threads_give_identical_results(rng, num_threads):
     for output_type, channels_out, height in [("float", 70, 9), ("bitpacked", 100, 13), ("int8", 8, 2)]:
