@@ -205,6 +205,46 @@ TEST(BConv2D, RandomShapesMatchReference) {
   }
 }
 
+OutputTransform Int8Transform(const std::vector<float>& multiplier, const std::vector<float>& bias, float scale,
+                              int zero_point) {
+  OutputTransform t;
+  t.type = OutputType::kInt8;
+  t.multiplier = multiplier.data();
+  t.bias = bias.data();
+  t.int8_scale = scale;
+  t.int8_zero_point = zero_point;
+  return t;
+}
+
+// (level + 0.5) * scale moved by `ulps` floats: on or next to a quantization boundary.
+float NearBoundary(int level, float scale, int ulps) {
+  float b = (static_cast<float>(level) + 0.5f) * scale;
+  for (; ulps != 0; ulps += ulps > 0 ? -1 : 1) b = std::nextafter(b, ulps > 0 ? INFINITY : -INFINITY);
+  return b;
+}
+
+// Every variant's int8 output of one image equals the reference twin's, byte for byte.
+void ExpectInt8MatchesReference(const BConv2DGeometry& g, const std::vector<TBitpacked>& filter,
+                                const std::vector<TBitpacked>& input, const OutputTransform& t) {
+  std::vector<std::int8_t> expected(static_cast<std::size_t>(g.OutHeight()) * g.OutWidth() * g.channels_out);
+  std::vector<std::int8_t> got(expected.size());
+  ASSERT_EQ(BConv2DReference(g, filter.data(), t, input.data(), 1, expected.data()), "");
+  for (IsaVariant variant : UsableVariants()) {
+    std::string error;
+    auto conv = BConv2D::Create(g, filter.data(), t, variant, &error);
+    ASSERT_TRUE(conv) << error;
+    std::fill(got.begin(), got.end(), 0x55);
+    conv->Run(input.data(), 1, got.data(), nullptr);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const int o = static_cast<int>(i % g.channels_out);
+      ASSERT_EQ(got[i], expected[i]) << conv->VariantName() << " scale " << t.int8_scale << " zero point "
+                                     << t.int8_zero_point << " channel " << o << " m " << t.multiplier[o]
+                                     << " b " << t.bias[o] << " activations "
+                                     << static_cast<int>(t.accumulator_activation);
+    }
+  }
+}
+
 // Int8 outputs skip the division except near rounding ties (output_transform.h), so every variant
 // must still equal the reference where that matters: exact ties (a odd, y / scale = a / 2), biases a
 // few ulps around (k + 0.5) * scale, saturation at both ends, extreme zero points, negative
@@ -236,14 +276,10 @@ TEST(BConv2D, Int8OutputMatchesReferenceAtTiesAndSaturation) {
             m = (o % 12 == 0 ? 0.5f : -0.5f) * scale;
             b = 0.0f;
             break;
-          case 1: {  // y = b, a few ulps around a quantization boundary
+          case 1:  // y = b, a few ulps around a quantization boundary
             m = 0.0f;
-            b = (static_cast<float>(level(rng)) + 0.5f) * scale;
-            for (int u = ulps(rng); u != 0; u += u > 0 ? -1 : 1) {
-              b = std::nextafter(b, u > 0 ? INFINITY : -INFINITY);
-            }
+            b = NearBoundary(level(rng), scale, ulps(rng));
             break;
-          }
           case 2:  // saturates at both ends
             m = uniform(rng) * scale * 20;
             b = uniform(rng) * scale * 100;
@@ -262,31 +298,12 @@ TEST(BConv2D, Int8OutputMatchesReferenceAtTiesAndSaturation) {
         }
       }
       for (bool activations : {false, true}) {
-        OutputTransform t;
-        t.type = OutputType::kInt8;
-        t.multiplier = multiplier.data();
-        t.bias = bias.data();
-        t.int8_scale = scale;
-        t.int8_zero_point = zero_point;
+        OutputTransform t = Int8Transform(multiplier, bias, scale, zero_point);
         if (activations) {
           t.accumulator_activation = Activation::kReluN1To1;
           t.output_activation = Activation::kRelu;
         }
-        std::vector<std::int8_t> expected(pixels * g.channels_out), got(expected.size());
-        ASSERT_EQ(BConv2DReference(g, filter.data(), t, input.data(), 1, expected.data()), "");
-        for (IsaVariant variant : UsableVariants()) {
-          std::string error;
-          auto conv = BConv2D::Create(g, filter.data(), t, variant, &error);
-          ASSERT_TRUE(conv) << error;
-          std::fill(got.begin(), got.end(), 0x55);
-          conv->Run(input.data(), 1, got.data(), nullptr);
-          for (std::size_t i = 0; i < got.size(); ++i) {
-            const int o = static_cast<int>(i % g.channels_out);
-            ASSERT_EQ(got[i], expected[i]) << conv->VariantName() << " scale " << scale << " zero point "
-                                           << zero_point << " channel " << o << " m " << multiplier[o]
-                                           << " b " << bias[o] << " activations " << activations;
-          }
-        }
+        ExpectInt8MatchesReference(g, filter, input, t);
       }
     }
   }
@@ -309,28 +326,8 @@ TEST(BConv2D, Int8OutputNearRoundingTiesMatchesReference) {
   for (float scale : {0.5f, 0.1f, 1.0f / 3, 6.0f / 255, 0.0137f}) {
     for (int zero_point : {-128, -7, 0, 127}) {
       std::vector<float> bias(g.channels_out);
-      for (float& b : bias) {
-        b = (static_cast<float>(level(rng)) + 0.5f) * scale;
-        for (int u = ulps(rng); u != 0; u += u > 0 ? -1 : 1) b = std::nextafter(b, u > 0 ? INFINITY : -INFINITY);
-      }
-      OutputTransform t;
-      t.type = OutputType::kInt8;
-      t.multiplier = multiplier.data();
-      t.bias = bias.data();
-      t.int8_scale = scale;
-      t.int8_zero_point = zero_point;
-      std::vector<std::int8_t> expected(g.channels_out), got(g.channels_out);
-      ASSERT_EQ(BConv2DReference(g, filter.data(), t, input.data(), 1, expected.data()), "");
-      for (IsaVariant variant : UsableVariants()) {
-        std::string error;
-        auto conv = BConv2D::Create(g, filter.data(), t, variant, &error);
-        ASSERT_TRUE(conv) << error;
-        conv->Run(input.data(), 1, got.data(), nullptr);
-        for (int o = 0; o < g.channels_out; ++o) {
-          ASSERT_EQ(got[o], expected[o]) << conv->VariantName() << " scale " << scale << " zero point "
-                                         << zero_point << " bias " << bias[o];
-        }
-      }
+      for (float& b : bias) b = NearBoundary(level(rng), scale, ulps(rng));
+      ExpectInt8MatchesReference(g, filter, input, Int8Transform(multiplier, bias, scale, zero_point));
     }
   }
 }
