@@ -5,7 +5,11 @@ For each model (random weights, batch 1, 1000 classes) this converts it twice wi
 default int8 range and int8 I/O, then prints conversion time, size, how many activation
 tensors are int8 and the median latency of both, interleaved on the same machine.
 
-    .venv/bin/python bench/int8_models.py [--models QuickNet] [--runs 20] [--range 3]
+    .venv/bin/python bench/int8_models.py [--models QuickNet] [--runs 20] [--range 3] [--profile]
+
+``--profile`` also prints each variant's median time per custom op type (``larq-compute
+benchmark``'s per-op timings, summed over the op's nodes), e.g. ``LceBconv2d`` with float vs int8
+output.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import tensorflow as tf  # noqa: E402
 
 import larq_compute as lc  # noqa: E402
 from larq_compute import demo, zoo  # noqa: E402
+from larq_compute.runtime_benchmark import benchmark  # noqa: E402
 
 
 def _convert(model, **options) -> tuple[lc.compiler.ConvertedModel, float]:
@@ -43,6 +48,16 @@ def _int8_runner(model: bytes, num_threads: int):
     return lambda x: interpreter.predict(np.clip(np.round(x / scale) + zero_point, -128, 127).astype(np.int8))
 
 
+def _custom_op_profile(name: str, variant: str, model: bytes, args: argparse.Namespace) -> str:
+    result = benchmark(model, args.threads, args.runs, warmup=3)
+    by_op: dict[str, float] = {}
+    for _, _, op, ms, custom in result.op_ms:
+        if custom:
+            by_op[op] = by_op.get(op, 0.0) + ms
+    ops = ", ".join(f"{op} {ms:.2f}" for op, ms in sorted(by_op.items()))
+    return f"  {name} {variant}: {ops} (invoke {result.median_ms:.2f})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="QuickNet", help="comma-separated zoo names")
@@ -50,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--range", type=float, default=3.0, help="default range is (-R, R)")
     parser.add_argument("--input-size", type=int, default=224)
+    parser.add_argument("--profile", action="store_true", help="per custom op type times too")
     args = parser.parse_args(argv)
     size = args.input_size
     image = np.random.default_rng(0).uniform(-1, 1, (1, size, size, 3)).astype(np.float32)
@@ -57,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         "| model | variant | convert (s) | size | int8 / activation tensors | latency (ms) |",
         "|---|---|---|---|---|---|",
     ]
+    profiles: list[str] = []
     for name in args.models.split(","):
         model = zoo.MODELS[name](input_shape=(size, size, 3))
         bnn, bnn_s = _convert(model)
@@ -68,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
             "int8": _int8_runner(int8, args.threads),
         }
         ms = demo.interleaved_median_ms(runners, image, runs=args.runs)
+        if args.profile:
+            profiles.extend(_custom_op_profile(name, variant, converted, args)
+                            for variant, converted in (("float", bnn), ("int8", int8)))
         for variant, converted, seconds in (("float", bnn, bnn_s), ("int8", int8, int8_s)):
             report = converted.report
             lines.append(
@@ -77,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Batch 1, {size}x{size}x3, random weights, {args.threads} thread(s), default range "
           f"(-{args.range}, {args.range}); median of {args.runs} runs, variants interleaved.\n")
     print("\n".join(lines))
+    if profiles:
+        print("\nms per invoke in custom ops (median of runs):")
+        print("\n".join(profiles))
     return 0
 
 
