@@ -62,7 +62,9 @@ class BConv2DImpl final : public BConv2D {
   BConv2DImpl(const BConv2DGeometry& g, const TBitpacked* filter, const BGemmKernels& kernels,
               OutputStage stage)
       : g_(g), kernels_(kernels), stage_(std::move(stage)) {
-    stage_.MarkFmaExact(static_cast<std::int64_t>(g.filter_height) * g.filter_width * (g.channels_in / g.groups));
+    const std::int64_t k = static_cast<std::int64_t>(g.filter_height) * g.filter_width * (g.channels_in / g.groups);
+    stage_.MarkFmaExact(k);
+    stage_.MarkInt8Exact(k);
     out_h_ = g.OutHeight();
     out_w_ = g.OutWidth();
     pad_top_ = g.PadTop();

@@ -34,6 +34,7 @@ class BFullyConnectedImpl final : public BFullyConnected {
         columns_(PackedColumns::Pack(weights, channels_out, 1, 1, PackedSize(channels_in),
                                      kernels)) {
     stage_.MarkFmaExact(channels_in);
+    stage_.MarkInt8Exact(channels_in);
   }
 
   void Run(const TBitpacked* input, std::int64_t rows, void* output,

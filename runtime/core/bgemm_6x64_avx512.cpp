@@ -205,17 +205,19 @@ inline __m512i QuantizeExact(__m512 y, __m512 scale, __m512i zero_point) {
   return _mm512_add_epi32(i, zero_point);
 }
 
-// The same integers without the division (output_transform.h): nearest to
-// v = fma(y, inverse, zero point). Sets *suspect to the lanes of `mask` whose v lies within kInt8TieMargin of a
-// half-integer or is NaN or outside int32 (converted to INT32_MIN, far from v); only those need
-// QuantizeExact.
-inline __m512i QuantizeFast(__m512 y, __m512 inverse, __m512 zero_point, __mmask16 mask,
-                            __mmask16* suspect) {
-  const __m512 v = _mm512_fmadd_ps(y, inverse, zero_point);
-  const __m512i i = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 distance = _mm512_abs_ps(_mm512_sub_ps(v, _mm512_cvtepi32_ps(i)));
-  *suspect = _mm512_mask_cmp_ps_mask(mask, distance, _mm512_set1_ps(0.5f - kInt8TieMargin), _CMP_NLT_UQ);
-  return i;
+// Lanes of `mask` whose v = fma(y, inverse, zero point) lies within kInt8TieMargin of a
+// half-integer or is NaN or outside int32 (converted to INT32_MIN, far from v): only those need
+// QuantizeExact instead of `nearest` (output_transform.h).
+inline __mmask16 NearTies(__m512 v, __m512i nearest, __mmask16 mask) {
+  const __m512 distance = _mm512_abs_ps(_mm512_sub_ps(v, _mm512_cvtepi32_ps(nearest)));
+  return _mm512_mask_cmp_ps_mask(mask, distance, _mm512_set1_ps(0.5f - kInt8TieMargin), _CMP_NLT_UQ);
+}
+
+// Whether every real channel of the group starting at c is OutputStage::int8_exact.
+inline bool Int8Exact(const OutputStage& stage, int c, __mmask16 mask) {
+  return !stage.int8_exact.empty() &&
+         _mm_mask_cmpeq_epi8_mask(mask, _mm_maskz_loadu_epi8(mask, stage.int8_exact.data() + c),
+                                  _mm_setzero_si128()) == 0;
 }
 
 void OutputInt8(const OutputTileArgs& args, const OutputStage& stage) {
@@ -227,11 +229,15 @@ void OutputInt8(const OutputTileArgs& args, const OutputStage& stage) {
   const __m512i zero_point = _mm512_set1_epi32(stage.int8_zero_point);
   // 32-bit lanes of packs(packs(q0, q1), packs(q2, q3)) back in channel order.
   const __m512i unshuffle = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  bool exact[kVectors] = {};
+  for (int j = 0; 16 * j < args.n; ++j) exact[j] = Int8Exact(stage, args.c0 + 16 * j, TailMask(args.n - 16 * j));
   ForEachFloatRow(args, stage, [=](int m, const FloatRowArgs& row, const __m512* y) {
     __m512i q[kVectors];
     for (int j = 0; j < row.groups; ++j) {
-      __mmask16 suspect;
-      q[j] = QuantizeFast(y[j], inverse, zero_point_float, row.masks[j], &suspect);
+      const __m512 v = _mm512_fmadd_ps(y[j], inverse, zero_point_float);
+      q[j] = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      if (exact[j]) continue;
+      const __mmask16 suspect = NearTies(v, q[j], row.masks[j]);
       if (suspect) q[j] = _mm512_mask_mov_epi32(q[j], suspect, QuantizeExact(y[j], scale, zero_point));
     }
     std::int8_t* const pixel = out + m * out_stride;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "runtime/core/bitpack.h"
+
 namespace lc {
 namespace {
 
@@ -43,6 +45,43 @@ void OutputStage::MarkFmaExact(std::int64_t max_abs_accumulator) {
     }
     const double bound = static_cast<double>(max_abs_accumulator) * std::fabs(m) + std::fabs(b);
     fma_exact[c] = bound < std::ldexp(1.0, 52 + lowest);
+  }
+}
+
+void OutputStage::MarkInt8Exact(std::int64_t max_abs_accumulator) {
+  int8_exact.assign(multiplier.size(), 0);
+  if (type != OutputType::kInt8) return;
+  const std::int64_t low = std::max<std::int64_t>(-max_abs_accumulator, acc_low);
+  const std::int64_t high = std::min<std::int64_t>(max_abs_accumulator, acc_high);
+  const float zero_point = static_cast<float>(int8_zero_point);
+  for (std::size_t c = 0; c < multiplier.size(); ++c) {
+    const float m = multiplier[c], b = bias[c];
+    if (!std::isfinite(m) || !std::isfinite(b) || low > high) continue;
+    const auto y = [&](std::int64_t a) {
+      const float v = static_cast<float>(static_cast<double>(a) * m + b);
+      return std::min(std::max(v, out_low), out_high);
+    };
+    const auto exact = [&](std::int64_t a) { return QuantizeToInt8(y(a), int8_scale, int8_zero_point); };
+    const auto fast = [&](std::int64_t a) {
+      const float v = std::fma(y(a), int8_inverse_scale, zero_point);
+      if (!(v >= -2147483648.0f && v < 2147483648.0f)) return std::int8_t{-128};  // INT32_MIN
+      return static_cast<std::int8_t>(std::clamp(std::nearbyint(v), -128.0f, 127.0f));
+    };
+    // Walk from the middle of the range to each end; q and q' only move towards the end's
+    // saturation value (+127 where y grows, -128 where it falls), so once both hold it they keep it.
+    const std::int64_t middle = std::clamp<std::int64_t>(0, low, high);
+    bool agree = true;
+    for (int direction : {1, -1}) {
+      const bool rising = (direction > 0) == (m > 0.0f);
+      const std::int8_t end = m == 0.0f ? exact(middle) : (rising ? 127 : -128);
+      for (std::int64_t a = middle; agree && a >= low && a <= high; a += direction) {
+        const std::int8_t q = exact(a);
+        agree = q == fast(a);
+        if (q == end && agree) break;
+      }
+    }
+    // The ends too: past the last accumulator walked, v may still grow beyond int32.
+    int8_exact[c] = agree && exact(low) == fast(low) && exact(high) == fast(high);
   }
 }
 

@@ -62,8 +62,19 @@ struct OutputStage {
   // once, as the FMA does). Empty until MarkFmaExact: no channel is marked.
   std::vector<std::uint8_t> fma_exact;
 
+  // Int8 output, per channel: 1 when the int8 shortcut without the tie test,
+  //   q' = saturate(v is NaN or outside int32 ? INT32_MIN : nearest_even(v)),
+  //   v = fma(y, int8_inverse_scale, zero_point),
+  // equals q for every accumulator (checked at Create, exhaustively where q is not saturated:
+  // both move monotonically towards one saturation value per direction, so past the first
+  // accumulator where both hold it they agree, as long as v stays inside int32, which the range
+  // ends show). Kernels skip the tie test for such channels. Empty until MarkInt8Exact.
+  std::vector<std::uint8_t> int8_exact;
+
   // Fills fma_exact for accumulators of magnitude at most `max_abs_accumulator` (K).
   void MarkFmaExact(std::int64_t max_abs_accumulator);
+  // Fills int8_exact (int8 output only) for the same accumulators.
+  void MarkInt8Exact(std::int64_t max_abs_accumulator);
 
   // `padded_channels` >= channels: the arrays are extended with neutral values up to it.
   // Returns an error message, empty on success.
