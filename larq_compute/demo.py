@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -239,7 +240,10 @@ def run_demo(
     model.compile(
         optimizer=_optimizer(), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )
-    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=1)
+    # A progress bar on a terminal; one line per epoch in logs and pipes, where "\r" redraws
+    # pile up.
+    verbose = 1 if sys.stdout.isatty() else 2
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=verbose)
     keras_predictions = np.argmax(model.predict(x_test, verbose=0), axis=1)
 
     print_fn("\nConverting to .tflite with binary ops:")
