@@ -136,6 +136,18 @@ def test_zero_padding_counts_only_inside_taps(variant):
     np.testing.assert_array_equal(got[0, :, :, 0], 40 * rows * cols)
 
 
+@pytest.mark.parametrize("channels_in", [64, 2048, 2049])
+def test_every_bit_differs_over_long_sums(variant, channels_in):
+    """Input all +1 and filter all -1: every XOR bit is 1, the largest popcount per step. Over
+    3x3 x 2048 channels (288 64-bit steps) kernels that count in narrow lanes between drains
+    must drain before those lanes overflow."""
+    x = np.ones((1, 3, 3, channels_in), np.float32)
+    w = -np.ones((5, 3, 3, channels_in), np.float32)
+    got = kernels.bconv2d(ref.bitpack(x), ref.bitpack(w), channels_in, padding="valid",
+                          variant=variant)
+    np.testing.assert_array_equal(got, np.full((1, 1, 1, 5), -9.0 * channels_in, np.float32))
+
+
 @pytest.mark.parametrize("scale", [0.1, 6 / 255, 0.0137])
 @pytest.mark.parametrize("zero_point", [-128, 0, 127])
 def test_int8_output_near_rounding_ties(variant, scale, zero_point):
