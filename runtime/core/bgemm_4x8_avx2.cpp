@@ -29,7 +29,6 @@ inline __m256i PopcountBytes(__m256i v, __m256i lookup, __m256i low_nibbles) {
 struct Counters {
   __m256i bytes[kMr][kVectors];  // per-byte counts since the last drain
   __m256i lanes[kMr][kVectors];  // 64-bit lane sums (channel order within a vector)
-  int steps = 0;                 // added to `bytes` since the last drain
 };
 
 inline void Drain(Counters* c) {
@@ -42,14 +41,11 @@ inline void Drain(Counters* c) {
       c->bytes[m][j] = zero;
     }
   }
-  c->steps = 0;
 }
 
 // One 64-bit K step: `x[m]` is pixel m's word broadcast, `b` the step's 8 channel words.
 inline void Step(const __m256i (&x)[kMr], const std::uint64_t* b, __m256i lookup,
                  __m256i low_nibbles, Counters* c) {
-  if (c->steps == kMaxStepsBetweenDrains) Drain(c);
-  ++c->steps;
   __m256i bv[kVectors];
 #pragma GCC unroll 2
   for (int j = 0; j < kVectors; ++j) {
@@ -78,27 +74,27 @@ void PopcountTile(int taps, int words, const TBitpacked* const* a_rows,
   }
   const int full = words / 2;
   const bool odd = words & 1;
+  int steps = 0;  // since the last drain
   for (int t = 0; t < taps; ++t) {
     const TBitpacked* rows[kMr];
 #pragma GCC unroll 4
     for (int m = 0; m < kMr; ++m) rows[m] = a_rows[m] + tap_offsets[t];
-    for (int w = 0; w < full; ++w, b += kNr) {
+    for (int w = 0; w < full + odd; ++w, b += kNr) {
+      if (steps == kMaxStepsBetweenDrains) {
+        Drain(&c);
+        steps = 0;
+      }
+      ++steps;
       __m256i x[kMr];
 #pragma GCC unroll 4
       for (int m = 0; m < kMr; ++m) {
-        x[m] = _mm256_set1_epi64x(static_cast<long long>(LoadWord64(rows[m] + 2 * w)));
+        // Only `words` 32-bit words may be read: the last step of an odd count reads one (the
+        // packed B word's high half is 0 there).
+        const std::uint64_t word = w < full ? LoadWord64(rows[m] + 2 * w)
+                                            : static_cast<std::uint32_t>(rows[m][2 * w]);
+        x[m] = _mm256_set1_epi64x(static_cast<long long>(word));
       }
       Step(x, b, lookup, low_nibbles, &c);
-    }
-    if (odd) {
-      // Only `words` 32-bit words may be read; the packed B word's high half is 0 here.
-      __m256i x[kMr];
-#pragma GCC unroll 4
-      for (int m = 0; m < kMr; ++m) {
-        x[m] = _mm256_set1_epi64x(static_cast<long long>(static_cast<std::uint32_t>(rows[m][2 * full])));
-      }
-      Step(x, b, lookup, low_nibbles, &c);
-      b += kNr;
     }
   }
   Drain(&c);
