@@ -110,8 +110,12 @@ class BConv2DImpl final : public BConv2D {
     }
   }
 
-  void Run(const TBitpacked* input, int batch, void* output, ThreadPool* pool) const override {
+  void Run(const TBitpacked* input, int batch, void* output, ThreadPool* pool,
+           const float* residual) const override {
     if (batch <= 0 || out_h_ == 0 || out_w_ == 0) return;
+    // Only a float output created with transform.residual reads one (int8 / bit-packed output
+    // stages never look at it; Create rejected residual for them).
+    if (!stage_.residual) residual = nullptr;
     const std::int64_t plane = static_cast<std::int64_t>(out_h_) * out_w_;
     const std::int64_t image_words = static_cast<std::int64_t>(g_.in_height) * g_.in_width * in_words_;
     const std::size_t out_bytes = static_cast<std::size_t>(plane) *
@@ -152,7 +156,8 @@ class BConv2DImpl final : public BConv2D {
         }
       };
       RunBGemm(kernels_, columns_, tap_offsets_.data(), stage_, k_, g_.channels_out, plane,
-               static_cast<char*>(output) + b * out_bytes, pool, fill);
+               static_cast<char*>(output) + b * out_bytes,
+               residual != nullptr ? residual + b * plane * g_.channels_out : nullptr, pool, fill);
     }
   }
 

@@ -49,9 +49,12 @@ class BConv2D {
   // input: [batch, in_height, in_width, PackedSize(channels_in)] bit-packed.
   // output: float / int8 [batch, OH, OW, channels_out] or bit-packed
   // [batch, OH, OW, PackedSize(channels_out)], per the transform's type.
+  // residual: with transform.residual, float [batch, OH, OW, channels_out] (same layout as the
+  // output; it may not alias it), added to every output after its clamp; must be null otherwise.
   // `pool` may be null (single thread). Run never allocates; it is not reentrant on one object
   // (convs whose taps reach past the input copy each image into a frame the object owns).
-  virtual void Run(const TBitpacked* input, int batch, void* output, ThreadPool* pool) const = 0;
+  virtual void Run(const TBitpacked* input, int batch, void* output, ThreadPool* pool,
+                   const float* residual = nullptr) const = 0;
 
   // Name of the variant in use ("portable", "avx2", "avx512", "neon").
   virtual const char* VariantName() const = 0;

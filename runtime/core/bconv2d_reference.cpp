@@ -17,9 +17,10 @@ bool Bit(const TBitpacked* words, int index) {
 
 std::string BConv2DReference(const BConv2DGeometry& g, const TBitpacked* filter,
                              const OutputTransform& transform, const TBitpacked* input, int batch,
-                             void* output) {
+                             void* output, const float* residual) {
   std::string error = ValidateBConv2D(g, transform);
   if (error.empty() && batch < 0) error = "batch must not be negative";
+  if (error.empty() && transform.residual && residual == nullptr) error = "the residual is null";
   if (!error.empty()) return error;
   OutputStage stage;
   error = OutputStage::Make(transform, g.channels_out, g.channels_out, &stage);
@@ -73,7 +74,8 @@ std::string BConv2DReference(const BConv2DGeometry& g, const TBitpacked* filter,
           float y = static_cast<float>(static_cast<double>(a) * stage.multiplier[o] + stage.bias[o]);
           y = std::min(std::max(y, stage.out_low), stage.out_high);
           if (stage.type == OutputType::kFloat) {
-            static_cast<float*>(output)[pixel * g.channels_out + o] = y;
+            const std::int64_t index = pixel * g.channels_out + o;
+            static_cast<float*>(output)[index] = stage.residual ? y + residual[index] : y;
           } else {
             static_cast<std::int8_t*>(output)[pixel * g.channels_out + o] =
                 QuantizeToInt8(y, stage.int8_scale, stage.int8_zero_point);

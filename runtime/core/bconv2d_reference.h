@@ -10,9 +10,10 @@
 namespace lc {
 
 // Same arguments and layouts as BConv2D::Create + Run. Returns an error message (empty on
-// success) instead of running when ValidateBConv2D rejects the arguments.
+// success) instead of running when ValidateBConv2D rejects the arguments or when `residual` is
+// null although transform.residual asks for one.
 std::string BConv2DReference(const BConv2DGeometry& geometry, const TBitpacked* filter,
                              const OutputTransform& transform, const TBitpacked* input, int batch,
-                             void* output);
+                             void* output, const float* residual = nullptr);
 
 }  // namespace lc

@@ -17,6 +17,7 @@ std::string ValidateBFullyConnected(int channels_in, int channels_out, const TBi
   }
   if (channels_in >= (1 << 24)) return "channels_in must be below 2^24";
   if (weights == nullptr) return "weights are null";
+  if (transform.residual) return "a residual input is only supported by BConv2D";
   OutputStage stage;
   return OutputStage::Make(transform, channels_out, channels_out, &stage);
 }
@@ -50,7 +51,7 @@ class BFullyConnectedImpl final : public BFullyConnected {
     };
     const std::ptrdiff_t single_tap = 0;
     RunBGemm(kernels_, columns_, &single_tap, stage_, channels_in_, channels_out_, rows, output,
-             pool, fill);
+             nullptr, pool, fill);
   }
 
   const char* VariantName() const override { return kernels_.name; }

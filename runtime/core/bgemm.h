@@ -61,6 +61,9 @@ struct OutputTileArgs {
   // [rows][out_stride] words, word i holding channels c0 + 32i .. (bit j = channel c0 + 32i + j).
   void* out;
   std::ptrdiff_t out_stride;
+  // Float output with a residual: &residual[pixel0][c0], laid out like `out`; added to each
+  // output after its clamp (OutputStage). Null otherwise.
+  const float* residual;
 };
 
 struct BGemmKernels {
@@ -75,7 +78,8 @@ struct BGemmKernels {
   void (*popcount_rows)(int rows, int taps, int words, const TBitpacked* const* a_rows,
                         const std::ptrdiff_t* tap_offsets, const std::uint64_t* b,
                         std::int32_t* acc);
-  // conv = k - 2 * popcount - correction, then OutputStage's float / int8 numerics.
+  // conv = k - 2 * popcount - correction, then OutputStage's float / int8 numerics (float:
+  // plus args.residual when it is not null).
   void (*output_float)(const OutputTileArgs& args, const OutputStage& stage);
   void (*output_int8)(const OutputTileArgs& args, const OutputStage& stage);
   // Bit = popcount > thresholds[channel].

@@ -186,8 +186,21 @@ inline void ForEachFloatRow(const OutputTileArgs& args, const OutputStage& stage
 void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) {
   float* const out = static_cast<float*>(args.out);
   const std::ptrdiff_t out_stride = args.out_stride;
+  const float* const residual = args.residual;
+  if (residual == nullptr) {
+    ForEachFloatRow(args, stage, [=](int m, const FloatRowArgs& row, const __m512* y) {
+      for (int j = 0; j < row.groups; ++j) _mm512_mask_storeu_ps(out + m * out_stride + 16 * j, row.masks[j], y[j]);
+    });
+    return;
+  }
+  // y is final (clamped) before the add: one float32 add, as a separate ADD op would do. The
+  // masked loads never touch the residual past the tile's channels.
   ForEachFloatRow(args, stage, [=](int m, const FloatRowArgs& row, const __m512* y) {
-    for (int j = 0; j < row.groups; ++j) _mm512_mask_storeu_ps(out + m * out_stride + 16 * j, row.masks[j], y[j]);
+    for (int j = 0; j < row.groups; ++j) {
+      const std::ptrdiff_t offset = m * out_stride + 16 * j;
+      const __m512 r = _mm512_maskz_loadu_ps(row.masks[j], residual + offset);
+      _mm512_mask_storeu_ps(out + offset, row.masks[j], _mm512_add_ps(y[j], r));
+    }
   });
 }
 

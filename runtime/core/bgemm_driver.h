@@ -38,11 +38,12 @@ struct PackedColumns {
 //   corrections[m] (its zero-padding correction row indexed by output channel, or null) for
 //   m < count.
 // Output: float/int8 [pixels, channels_out], or bit-packed [pixels, PackedSize(channels_out)].
+// `residual` (float output only, else null): [pixels, channels_out] added to the float output.
 template <typename Fill>
 void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns,
               const std::ptrdiff_t* tap_offsets, const OutputStage& stage, int k,
-              int channels_out, std::int64_t pixels, void* output, ThreadPool* pool,
-              const Fill& fill) {
+              int channels_out, std::int64_t pixels, void* output, const float* residual,
+              ThreadPool* pool, const Fill& fill) {
   const int mr = kernels.mr;
   const std::int64_t tiles = (pixels + mr - 1) / mr;
   const std::int64_t blocks = static_cast<std::int64_t>(columns.blocks.size());
@@ -83,10 +84,11 @@ void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns,
       } else {
         kernels.popcount_tile(columns.taps, columns.words, call_rows, tap_offsets, b, acc);
       }
-      OutputTileArgs args = {acc, count, k, block.c0, block.n, corrections, nullptr, channels_out};
+      OutputTileArgs args = {acc, count, k, block.c0, block.n, corrections, nullptr, channels_out, nullptr};
       switch (stage.type) {
         case OutputType::kFloat:
           args.out = static_cast<float*>(output) + pixel0 * channels_out + block.c0;
+          if (residual != nullptr) args.residual = residual + pixel0 * channels_out + block.c0;
           kernels.output_float(args, stage);
           break;
         case OutputType::kInt8:

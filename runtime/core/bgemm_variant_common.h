@@ -99,11 +99,19 @@ template <int kTileStride, bool kFma>
 void OutputFloatTileOf(const OutputTileArgs& args, const OutputStage& stage) {
   const TileTransform transform(args, stage);
   const int count = args.n;
+  // The residual row of a pixel sits at the same offset from args.residual as its output row
+  // from args.out.
+  const float* const residual = args.residual;
+  const float* const out0 = static_cast<const float*>(args.out);
   ForEachRow<kTileStride, float>(args, [=](const std::int32_t* popcounts, const std::int32_t* correction,
                                            float* out) {
-    for (int n = 0; n < count; ++n) {
-      out[n] = transform.Y<kFma>(popcounts[n], correction[n], n);
+    if (residual == nullptr) {
+      for (int n = 0; n < count; ++n) out[n] = transform.Y<kFma>(popcounts[n], correction[n], n);
+      return;
     }
+    const float* const r = residual + (out - out0);
+    // y is final (clamped) before the add: one float32 add, as a separate ADD op would do.
+    for (int n = 0; n < count; ++n) out[n] = transform.Y<kFma>(popcounts[n], correction[n], n) + r[n];
   });
 }
 

@@ -124,6 +124,7 @@ struct ConvCase {
   BConv2DGeometry g;
   OutputType type;
   int batch;
+  bool residual = false;  // float output only
 };
 
 // Every variant must equal the reference twin bit for bit, single- and multi-threaded.
@@ -156,17 +157,34 @@ void ExpectVariantsMatchReference(const ConvCase& c, std::mt19937& rng, ThreadPo
                             : c.type == OutputType::kFloat   ? pixels * g.channels_out * 4
                                                              : pixels * g.channels_out;
   std::vector<char> expected(bytes), got(bytes);
+  // The residual has exactly the output's size, so ASan sees any read past its end.
+  std::vector<float> residual;
+  if (c.residual) {
+    residual.resize(pixels * g.channels_out);
+    std::uniform_real_distribution<float> wide(-8.0f, 8.0f);
+    for (float& r : residual) r = wide(rng);
+  }
   ASSERT_EQ(BConv2DReference(g, filter.data(), t, input.data(), c.batch, expected.data()), "");
+  if (c.residual) {
+    // The reference with a residual is the plain one plus a float32 add (the separate ADD op).
+    std::vector<float> plain(residual.size()), fused(residual.size());
+    std::memcpy(plain.data(), expected.data(), bytes);
+    t.residual = true;
+    ASSERT_EQ(BConv2DReference(g, filter.data(), t, input.data(), c.batch, fused.data(), residual.data()), "");
+    for (std::size_t i = 0; i < fused.size(); ++i) ASSERT_EQ(fused[i], plain[i] + residual[i]) << i;
+    std::memcpy(expected.data(), fused.data(), bytes);
+  }
   for (IsaVariant variant : UsableVariants()) {
     std::string error;
     auto conv = BConv2D::Create(g, filter.data(), t, variant, &error);
     ASSERT_TRUE(conv) << error;
     for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), pool}) {
       std::fill(got.begin(), got.end(), 0x55);
-      conv->Run(input.data(), c.batch, got.data(), p);
+      conv->Run(input.data(), c.batch, got.data(), p, c.residual ? residual.data() : nullptr);
       EXPECT_EQ(std::memcmp(got.data(), expected.data(), bytes), 0)
           << conv->VariantName() << " cin=" << g.channels_in << " cout=" << g.channels_out
-          << " k=" << g.filter_height << "x" << g.filter_width << " type=" << int(c.type);
+          << " k=" << g.filter_height << "x" << g.filter_width << " type=" << int(c.type)
+          << " residual=" << c.residual;
     }
   }
 }
@@ -202,6 +220,61 @@ TEST(BConv2D, RandomShapesMatchReference) {
     if (c.type == OutputType::kBitpacked && padding == 1) g.pad_value = 1;
     c.batch = batch(rng);
     ExpectVariantsMatchReference(c, rng, &pool);
+    if (c.type == OutputType::kFloat) {
+      c.residual = true;
+      ExpectVariantsMatchReference(c, rng, &pool);
+    }
+  }
+}
+
+// Residual (float output): odd channel counts (partial tiles and masks), more pixels than one
+// thread's share, zero and one padding, groups, batches.
+TEST(BConv2D, ResidualMatchesReference) {
+  std::mt19937 rng(11);
+  ThreadPool pool(2);
+  struct Shape { int h, w, cin, cout, kh, stride, groups; Padding padding; int pad_value, batch; };
+  const Shape shapes[] = {{7, 7, 64, 64, 3, 1, 1, Padding::kSame, 0, 1},
+                          {9, 5, 33, 17, 3, 2, 1, Padding::kSame, 1, 2},
+                          {6, 11, 96, 70, 1, 1, 1, Padding::kValid, 0, 3},
+                          {5, 5, 128, 6, 3, 1, 2, Padding::kSame, 0, 1},
+                          {1, 1, 1, 1, 1, 1, 1, Padding::kValid, 0, 1},
+                          {14, 14, 256, 100, 3, 1, 1, Padding::kSame, 0, 1}};
+  for (const Shape& s : shapes) {
+    ConvCase c;
+    c.g.in_height = s.h;
+    c.g.in_width = s.w;
+    c.g.channels_in = s.cin;
+    c.g.channels_out = s.cout;
+    c.g.filter_height = c.g.filter_width = s.kh;
+    c.g.stride_height = c.g.stride_width = s.stride;
+    c.g.groups = s.groups;
+    c.g.padding = s.padding;
+    c.g.pad_value = s.pad_value;
+    c.type = OutputType::kFloat;
+    c.batch = s.batch;
+    c.residual = true;
+    ExpectVariantsMatchReference(c, rng, &pool);
+  }
+}
+
+TEST(BConv2D, ResidualNeedsFloatOutput) {
+  BConv2DGeometry g;
+  g.in_height = g.in_width = 4;
+  g.channels_in = g.channels_out = 32;
+  g.filter_height = g.filter_width = 3;
+  const std::vector<TBitpacked> filter(32 * 9, 0);
+  const std::vector<float> ones(32, 1.0f);
+  const std::vector<std::int32_t> thresholds(32, 0);
+  for (OutputType type : {OutputType::kInt8, OutputType::kBitpacked}) {
+    OutputTransform t;
+    t.type = type;
+    t.multiplier = t.bias = ones.data();
+    t.int8_scale = 0.1f;
+    t.thresholds = thresholds.data();
+    t.residual = true;
+    std::string error;
+    EXPECT_FALSE(BConv2D::Create(g, filter.data(), t, IsaVariant::kAuto, &error));
+    EXPECT_NE(error.find("residual input needs float output"), std::string::npos) << error;
   }
 }
 

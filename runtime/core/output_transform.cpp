@@ -102,6 +102,10 @@ std::string OutputStage::Make(const OutputTransform& transform, int channels, in
     return "unknown output_activation_function " +
            std::to_string(static_cast<int>(transform.output_activation));
   }
+  if (transform.residual && transform.type != OutputType::kFloat) {
+    return "a residual input needs float output (int8 and bit-packed outputs cannot add one)";
+  }
+  s.residual = transform.residual;
   switch (transform.type) {
     case OutputType::kInt8:
       if (!(transform.int8_scale > 0.0f) || !std::isfinite(transform.int8_scale)) {

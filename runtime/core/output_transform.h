@@ -27,6 +27,10 @@ struct OutputTransform {
   int int8_zero_point = 0;
   // Bit-packed output: bit = popcount > thresholds[o] (bit 1 = -1). Required for that type.
   const std::int32_t* thresholds = nullptr;
+  // Float output only (extension residual input of LceBconv2d): the kernel's Run takes a float
+  // tensor of the output's shape and writes clamp_out(y) + residual (one float32 add, after y
+  // and its clamp are final), so a following residual ADD op is not needed.
+  bool residual = false;
 };
 
 // The transform with its arrays copied and the clamps resolved, as every kernel variant applies it.
@@ -36,6 +40,7 @@ struct OutputTransform {
 //   y = float32(double(a) * double(multiplier) + double(bias))  (exact product, one rounding
 //                                                                  in double; FMA-proof)
 //   y = min(max(y, out_low), out_high)
+//   float with a residual: out = y + residual[same index as out]  (float32 add)
 //   int8: q = clamp(round_half_away(y / scale) + zero_point, -128, 127) (float32 division)
 // Int8 without the division: v = fma(y, int8_inverse_scale, zero_point) (or the product and the
 // sum rounded apart) is within 2^-12 of float32(y / scale) + zero_point wherever q does not
@@ -47,6 +52,7 @@ struct OutputStage {
   OutputType type = OutputType::kFloat;
   std::vector<float> multiplier, bias;
   std::vector<std::int32_t> thresholds;  // padded with INT32_MAX so padding channels give bit 0
+  bool residual = false;                 // float output: Run adds a residual tensor
   std::int32_t acc_low = std::numeric_limits<std::int32_t>::min();
   std::int32_t acc_high = std::numeric_limits<std::int32_t>::max();
   float out_low = -std::numeric_limits<float>::infinity();

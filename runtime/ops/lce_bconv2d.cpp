@@ -26,13 +26,14 @@ class LceBconv2d : public OpKernel {
         !GetIntOption(options, "stride_width", 1, 1 << 16, &geometry_.stride_width, error) ||
         !GetIntOption(options, "padding", 0, 1, &padding, error) ||
         !GetIntOption(options, "pad_values", 0, 1, &geometry_.pad_value, error) ||
-        !CheckCounts(node, 2, 5, 1, error) ||
+        !CheckCounts(node, 2, 6, 1, error) ||
         !CheckInputType(node, 0, {ElementType::kInt32}, error) ||
         !CheckInputType(node, 1, {ElementType::kInt32, ElementType::kFloat32}, error) ||
         !InitOutputTransform(node, options, &transform_, error)) {
       return false;
     }
     geometry_.padding = static_cast<Padding>(padding);
+    if (!InitResidual(node, error)) return false;
 
     // Filter: [C_out, KH, KW, depth]; depth is packed words (int32) or channels (float32).
     const TensorInfo& filter = node.inputs[1];
@@ -121,6 +122,13 @@ class LceBconv2d : public OpKernel {
     const int depth = transform_.type == OutputType::kBitpacked ? PackedSize(g.channels_out)
                                                                  : g.channels_out;
     *out = {{x[0], oh, ow, depth}};
+    // The residual is added element by element: it must have exactly the output's shape, also
+    // after a resize (no broadcasting).
+    if (transform_.residual && in[kResidualInput] != (*out)[0]) {
+      *error = "residual (input 5) must have the output's shape " + ShapeText((*out)[0]) +
+               ", got " + ShapeText(in[kResidualInput]);
+      return false;
+    }
     return true;
   }
 
@@ -132,15 +140,48 @@ class LceBconv2d : public OpKernel {
       if (!Build(in, x[1], x[2], error)) return false;
     }
     const auto* input = static_cast<const TBitpacked*>(in[0].data);
+    const float* residual = nullptr;
+    if (transform_.residual) {
+      // Shapes were checked by InferOutputShapes; the byte count guards against a buffer that
+      // does not match them.
+      if (in[kResidualInput].bytes < out[0].bytes) {
+        *error = "residual (input 5) holds " + std::to_string(in[kResidualInput].bytes) +
+                 " bytes, the output " + std::to_string(out[0].bytes);
+        return false;
+      }
+      residual = static_cast<const float*>(in[kResidualInput].data);
+    }
     if (split_groups_ == 1) {
-      convs_[0]->Run(input, x[0], out[0].data, pool);
+      convs_[0]->Run(input, x[0], out[0].data, pool, residual);
     } else {
-      RunPerGroup(input, x, out[0], pool);
+      RunPerGroup(input, x, out[0], residual, pool);
     }
     return true;
   }
 
  private:
+  static constexpr int kResidualInput = 5;
+
+  // The optional residual input (extension, docs/op-format.md): float32, float output only.
+  bool InitResidual(const NodeInfo& node, std::string* error) {
+    if (!InputPresent(node, kResidualInput)) return true;
+    const TensorInfo& residual = node.inputs[kResidualInput];
+    if (residual.type != ElementType::kFloat32) {
+      *error = std::string("residual (input 5, '") + residual.name + "') must be float32, got " +
+               ElementTypeName(residual.type);
+      return false;
+    }
+    if (transform_.type != OutputType::kFloat) {
+      *error = std::string("residual (input 5, '") + residual.name +
+               "') needs float32 output, but output 0 is " +
+               ElementTypeName(node.outputs[0].type) +
+               (transform_.type == OutputType::kBitpacked ? " (bit-packed)" : "");
+      return false;
+    }
+    transform_.residual = true;
+    return true;
+  }
+
   // The geometry of each kernel object: the whole conv, or one group of a split one.
   BConv2DGeometry ConvGeometry() const {
     BConv2DGeometry g = geometry_;
@@ -171,6 +212,7 @@ class LceBconv2d : public OpKernel {
     const BConv2DGeometry g = ConvGeometry();
     for (int group = 0; group < split_groups_; ++group) {
       OutputTransform part = transform;
+      part.residual = transform.residual && split_groups_ == 1;
       const int first = group * g.channels_out;
       if (part.multiplier) part.multiplier += first;
       if (part.bias) part.bias += first;
@@ -190,9 +232,10 @@ class LceBconv2d : public OpKernel {
   }
 
   // A split grouped conv: per group, gather its input channels into their own packed tensor, run
-  // that group's conv, and place its output channels.
+  // that group's conv, and place its output channels (plus the residual, if any: the group's
+  // kernel object has none, since its output rows are not the residual's).
   void RunPerGroup(const TBitpacked* input, const std::vector<int>& x, const TensorView& out,
-                   ThreadPool* pool) {
+                   const float* residual, ThreadPool* pool) {
     const BConv2DGeometry g = ConvGeometry();
     const std::int64_t pixels = static_cast<std::int64_t>(x[0]) * x[1] * x[2];
     const std::int64_t out_pixels =
@@ -219,6 +262,11 @@ class LceBconv2d : public OpKernel {
           CopyBits(reinterpret_cast<const TBitpacked*>(part), 0, g.channels_out,
                    reinterpret_cast<TBitpacked*>(output) + p * out_words,
                    group * g.channels_out);
+        } else if (residual != nullptr) {
+          const std::int64_t first = p * geometry_.channels_out + group * g.channels_out;
+          const auto* y = reinterpret_cast<const float*>(part);
+          float* dst = reinterpret_cast<float*>(output) + first;
+          for (int c = 0; c < g.channels_out; ++c) dst[c] = y[c] + residual[first + c];
         } else {
           std::copy(part, part + group_row,
                     output + (p * geometry_.channels_out + group * g.channels_out) * element);
