@@ -46,7 +46,7 @@ _CUSTOM = schema.BuiltinOperator.CUSTOM
 _FLOAT32 = schema.TensorType.FLOAT32
 _INT32 = schema.TensorType.INT32
 # Types of placeholder tensors for absent inputs followed by present ones, by (op, input index).
-_PLACEHOLDER_TYPES = {("LceBconv2d", 2): _FLOAT32, ("LceBconv2d", 3): _FLOAT32,
+_PLACEHOLDER_TYPES = {("LceBconv2d", 2): _FLOAT32, ("LceBconv2d", 3): _FLOAT32, ("LceBconv2d", 4): _INT32,
                       ("LceBFullyConnected", 2): _FLOAT32, ("LceBFullyConnected", 3): _FLOAT32}
 
 

@@ -47,8 +47,10 @@ def bconv2d_options(channels_in: int, stride=(1, 1), dilation=(1, 1), padding="v
 
 def add_bconv2d(b: ModelBuilder, x: int, x_shape: list[int], weights: np.ndarray, options: dict,
                 out_type: str, multiplier=None, bias=None, thresholds=None,
-                quantization=None, name: str = "conv") -> tuple[int, list[int]]:
-    """Adds an LceBconv2d on packed input tensor x; weights are +-1 float OHWI."""
+                quantization=None, name: str = "conv",
+                residual: int | None = None) -> tuple[int, list[int]]:
+    """Adds an LceBconv2d on packed input tensor x; weights are +-1 float OHWI. ``residual``: a
+    tensor index for the extension residual input (5; output_threshold stays absent)."""
     cout, kh, kw, _ = weights.shape
     packed_w = ref.bitpack(weights)
     f = b.tensor(list(packed_w.shape), np.int32, f"{name}/filter", data=packed_w)
@@ -69,6 +71,8 @@ def add_bconv2d(b: ModelBuilder, x: int, x_shape: list[int], weights: np.ndarray
                    b.tensor([cout], np.float32, f"{name}/bias", data=bias)]
         out_shape = [n, oh, ow, cout]
         dtype = np.int8 if out_type == "int8" else np.float32
+    if residual is not None:
+        inputs += [-1, residual] if out_type != "bitpacked" else [residual]
     y = b.tensor(out_shape, dtype, f"{name}/out", quantization=quantization)
     b.custom_op("LceBconv2d", inputs, [y], options)
     return y, out_shape

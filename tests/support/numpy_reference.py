@@ -106,8 +106,10 @@ def float_output(
     bias: np.ndarray | None = None,
     fused_activation: str = "none",
     output_activation: str = "none",
+    residual: np.ndarray | None = None,
 ) -> np.ndarray:
-    """y = clamp_out(float32(clamp_acc(conv) * multiplier + bias)), the product exact in float64."""
+    """y = clamp_out(float32(clamp_acc(conv) * multiplier + bias)), the product exact in float64;
+    with a residual (same shape), y + residual as one float32 add."""
     channels = conv.shape[-1]
     m = np.ones(channels, np.float32) if multiplier is None else np.asarray(multiplier, np.float32)
     b = np.zeros(channels, np.float32) if bias is None else np.asarray(bias, np.float32)
@@ -115,7 +117,13 @@ def float_output(
     a = np.clip(conv, low, high)
     y = (a * m.astype(np.float64) + b.astype(np.float64)).astype(np.float32)
     low, high = ACTIVATION_BOUNDS[output_activation]
-    return np.minimum(np.maximum(y, np.float32(low)), np.float32(high))
+    y = np.minimum(np.maximum(y, np.float32(low)), np.float32(high))
+    if residual is not None:
+        residual = np.asarray(residual, np.float32)
+        if residual.shape != y.shape:
+            raise ValueError(f"residual of shape {residual.shape} for an output of shape {y.shape}")
+        y = y + residual
+    return y
 
 
 def int8_output(y: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
