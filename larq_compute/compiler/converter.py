@@ -21,7 +21,7 @@ from larq_compute.runtime_prepare import make_runtime_compatible
 
 from .flatbuffer import export_model, import_model
 from .ir import Model
-from .passes import PIPELINE, constant_folding
+from .passes import PIPELINE, PIPELINE_AFTER_QUANTIZATION, constant_folding
 from .patterns import rewrite_to_fixed_point
 from .quantization import FLOAT32, IO_TYPES, check_default_range, quantize
 from .report import ConversionReport, build_report
@@ -114,6 +114,8 @@ def convert_flatbuffer(
         _name_layers(model, keras_model)
     optimize(model)
     model = quantize(model, input_type, output_type, default_range)
+    for graph in model.graphs:
+        rewrite_to_fixed_point(graph, PIPELINE_AFTER_QUANTIZATION)
     converted = ConvertedModel(make_runtime_compatible(export_model(model)))
     converted.ir = model
     converted.report = build_report(model.main, len(float_model), len(converted), model.graphs[1:])

@@ -125,7 +125,10 @@ def _binary_output(op: Op, conv: np.ndarray, taps: int, inputs: list) -> np.ndar
         return pack(np.where(popcount > threshold, -1.0, 1.0))
     a = activation(conv.astype(np.float32), options.get("fused_activation_function", 0))
     y = a * inputs[2].astype(np.float32) + inputs[3].astype(np.float32)
-    return activation(y.astype(np.float32), options.get("output_activation_function", 0))
+    y = activation(y.astype(np.float32), options.get("output_activation_function", 0))
+    if len(inputs) > 5 and inputs[5] is not None:  # extension residual input
+        y = y + inputs[5].astype(np.float32)
+    return y
 
 
 def lce_bconv2d(op: Op, inputs: list) -> np.ndarray:

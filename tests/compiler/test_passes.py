@@ -11,6 +11,7 @@ import pytest
 
 from larq_compute.compiler.passes import (
     PIPELINE,
+    PIPELINE_AFTER_QUANTIZATION,
     bconv2d,
     bitpacked_output,
     cleanup,
@@ -329,3 +330,67 @@ def test_dynamic_batch_flatten_gets_a_constant_shape():
         graph main(%0: f32[2,3,3,4]) -> (%1)
           %1: f32[2,36] = RESHAPE(%0, i32[2](-1,36))
     """)
+
+
+def _residual_block(add_order="residual_first", activation=0):
+    """QuickNet's block h + bconv(quantize(h)) as the stock converter emits it."""
+    b = Builder(1, 4, 4, 8)
+    x = b.pad(b.ste_sign(b.x), [[0, 0], [1, 1], [1, 1], [0, 0]], 1.0)
+    y = b.conv(x, binary_filter(8, 3, 3, 8), np.linspace(-1, 1, 8).astype(np.float32))
+    if add_order == "residual_first":
+        return b, b.add(b.x, y, activation=activation)
+    return b, b.add(y, b.x, activation=activation)
+
+
+@pytest.mark.parametrize("add_order", ["residual_first", "conv_first"])
+def test_residual_add_becomes_the_bconv_residual_input(add_order):
+    b, total = _residual_block(add_order)
+    graph = b.output(total)
+    reference_model = graph_bytes(graph)
+    rewrite_to_fixed_point(graph, PIPELINE)
+    operands = "%0, %2" if add_order == "residual_first" else "%2, %0"
+    conv = ("LceBconv2d(%1, const i32[8,3,3,1], const f32[8], const f32[8]{residual}) channels_in=8 "
+            "dilation_height_factor=1 dilation_width_factor=1 fused_activation_function=NONE pad_values=1 "
+            "padding=SAME stride_height=1 stride_width=1")
+    assert str(graph) == textwrap.dedent(f"""
+        graph main(%0: f32[1,4,4,8]) -> (%3)
+          %1: i32[1,4,4,1] = LceQuantize(%0)
+          %2: f32[1,4,4,8] = {conv.format(residual="")}
+          %3: f32[1,4,4,8] = ADD({operands})
+    """).strip()
+    assert rewrite_to_fixed_point(graph, PIPELINE_AFTER_QUANTIZATION) == 1
+    assert str(graph) == textwrap.dedent(f"""
+        graph main(%0: f32[1,4,4,8]) -> (%2)
+          %1: i32[1,4,4,1] = LceQuantize(%0)
+          %2: f32[1,4,4,8] = {conv.format(residual=", _, %0")}
+    """).strip()
+    order = list(graph.ops)
+    graph.sort_ops()  # raises on a cycle
+    assert graph.ops == order
+    x = RNG.standard_normal(graph.inputs[0].shape).astype(np.float32)
+    np.testing.assert_allclose(evaluate(graph, x)[0], run_litert(reference_model, x)[0], atol=1e-5, rtol=1e-5)
+
+
+def test_residual_add_that_cannot_fuse_stays():
+    # A fused ReLU on the ADD (not taken over).
+    b, total = _residual_block(activation=1)
+    graph = b.output(total)
+    rewrite_to_fixed_point(graph, [*PIPELINE, *PIPELINE_AFTER_QUANTIZATION])
+    assert [op.type for op in graph.ops] == ["LceQuantize", "LceBconv2d", "ADD"]
+    # The conv output is read elsewhere too (here: a graph output).
+    b, total = _residual_block()
+    graph = b.output(total, total.producer.inputs[1])
+    rewrite_to_fixed_point(graph, [*PIPELINE, *PIPELINE_AFTER_QUANTIZATION])
+    assert [op.type for op in graph.ops] == ["LceQuantize", "LceBconv2d", "ADD"]
+    # A constant of the output's shape (a bias map, not a residual), and a broadcast residual.
+    for other_shape, constant in [((1, 4, 4, 8), True), ((1, 1, 1, 8), False)]:
+        b = Builder(1, 4, 4, 8)
+        y = b.conv(b.pad(b.ste_sign(b.x), [[0, 0], [1, 1], [1, 1], [0, 0]], 1.0), binary_filter(8, 3, 3, 8))
+        if constant:
+            other = b.const(RNG.standard_normal(other_shape))
+        else:
+            other = b._op("MEAN", [b.x, b.graph.constant(np.int32([1, 2]), "axes")], other_shape)
+        graph = b.output(b.add(y, other))
+        rewrite_to_fixed_point(graph, [*PIPELINE, *PIPELINE_AFTER_QUANTIZATION])
+        conv = next(op for op in graph.ops if op.type == "LceBconv2d")
+        assert graph.ops[-1].type == "ADD" and len(conv.inputs) == 4

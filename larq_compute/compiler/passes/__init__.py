@@ -3,6 +3,8 @@
 Every pass exposes ``rewrite(graph, op) -> bool`` (a pattern, see ``patterns.py``). The patterns
 run together to a fixed point, so a rewrite that enables another (folding a MUL into a binary
 convolution lets its output become bit-packed) is picked up without a fixed pass order.
+:data:`PIPELINE_AFTER_QUANTIZATION` runs once the output types are final (after the int8 stage,
+which may turn float outputs of binary ops into int8 ones).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from . import (
     constant_folding,
     dilated_conv,
     fold_affine,
+    fuse_residual_add,
     quantizers,
     static_flatten,
 )
@@ -37,3 +40,6 @@ PIPELINE: tuple[Pattern, ...] = (
     fold_affine.rewrite,
     bitpacked_output.rewrite,
 )
+
+# Fusions that need final output types: a residual ADD into a float-output LceBconv2d.
+PIPELINE_AFTER_QUANTIZATION: tuple[Pattern, ...] = (fuse_residual_add.rewrite,)
