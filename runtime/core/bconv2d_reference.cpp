@@ -75,7 +75,9 @@ std::string BConv2DReference(const BConv2DGeometry& g, const TBitpacked* filter,
           y = std::min(std::max(y, stage.out_low), stage.out_high);
           if (stage.type == OutputType::kFloat) {
             const std::int64_t index = pixel * g.channels_out + o;
-            static_cast<float*>(output)[index] = stage.residual ? y + residual[index] : y;
+            static_cast<float*>(output)[index] =
+                stage.residual ? std::min(std::max(y + residual[index], stage.residual_low), stage.residual_high)
+                               : y;
           } else {
             static_cast<std::int8_t*>(output)[pixel * g.channels_out + o] =
                 QuantizeToInt8(y, stage.int8_scale, stage.int8_zero_point);

@@ -193,13 +193,16 @@ void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) {
     });
     return;
   }
-  // y is final (clamped) before the add: one float32 add, as a separate ADD op would do. The
-  // masked loads never touch the residual past the tile's channels.
+  // y is final (clamped) before the add: one float32 add, as a separate ADD op would do, then
+  // that op's fused activation (max(low, v): a NaN v stays NaN, as in ClampFloat). The masked
+  // loads never touch the residual past the tile's channels.
+  const __m512 low = _mm512_set1_ps(stage.residual_low), high = _mm512_set1_ps(stage.residual_high);
   ForEachFloatRow(args, stage, [=](int m, const FloatRowArgs& row, const __m512* y) {
     for (int j = 0; j < row.groups; ++j) {
       const std::ptrdiff_t offset = m * out_stride + 16 * j;
       const __m512 r = _mm512_maskz_loadu_ps(row.masks[j], residual + offset);
-      _mm512_mask_storeu_ps(out + offset, row.masks[j], _mm512_add_ps(y[j], r));
+      const __m512 sum = _mm512_min_ps(high, _mm512_max_ps(low, _mm512_add_ps(y[j], r)));
+      _mm512_mask_storeu_ps(out + offset, row.masks[j], sum);
     }
   });
 }

@@ -103,6 +103,7 @@ void OutputFloatTileOf(const OutputTileArgs& args, const OutputStage& stage) {
   // from args.out.
   const float* const residual = args.residual;
   const float* const out0 = static_cast<const float*>(args.out);
+  const float residual_low = stage.residual_low, residual_high = stage.residual_high;
   ForEachRow<kTileStride, float>(args, [=](const std::int32_t* popcounts, const std::int32_t* correction,
                                            float* out) {
     if (residual == nullptr) {
@@ -110,8 +111,11 @@ void OutputFloatTileOf(const OutputTileArgs& args, const OutputStage& stage) {
       return;
     }
     const float* const r = residual + (out - out0);
-    // y is final (clamped) before the add: one float32 add, as a separate ADD op would do.
-    for (int n = 0; n < count; ++n) out[n] = transform.Y<kFma>(popcounts[n], correction[n], n) + r[n];
+    // y is final (clamped) before the add: one float32 add, as a separate ADD op would do, then
+    // that op's fused activation.
+    for (int n = 0; n < count; ++n) {
+      out[n] = ClampFloat(transform.Y<kFma>(popcounts[n], correction[n], n) + r[n], residual_low, residual_high);
+    }
   });
 }
 

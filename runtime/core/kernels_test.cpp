@@ -125,6 +125,7 @@ struct ConvCase {
   OutputType type;
   int batch;
   bool residual = false;  // float output only
+  Activation residual_activation = Activation::kNone;  // with residual: kNone, kRelu or kRelu6
 };
 
 // Every variant must equal the reference twin bit for bit, single- and multi-threaded.
@@ -170,8 +171,15 @@ void ExpectVariantsMatchReference(const ConvCase& c, std::mt19937& rng, ThreadPo
     std::vector<float> plain(residual.size()), fused(residual.size());
     std::memcpy(plain.data(), expected.data(), bytes);
     t.residual = true;
+    t.residual_activation = c.residual_activation;
     ASSERT_EQ(BConv2DReference(g, filter.data(), t, input.data(), c.batch, fused.data(), residual.data()), "");
-    for (std::size_t i = 0; i < fused.size(); ++i) ASSERT_EQ(fused[i], plain[i] + residual[i]) << i;
+    for (std::size_t i = 0; i < fused.size(); ++i) {
+      const float sum = plain[i] + residual[i];
+      const float expected_sum = c.residual_activation == Activation::kRelu    ? std::max(sum, 0.0f)
+                                 : c.residual_activation == Activation::kRelu6 ? std::clamp(sum, 0.0f, 6.0f)
+                                                                               : sum;
+      ASSERT_EQ(fused[i], expected_sum) << i;
+    }
     std::memcpy(expected.data(), fused.data(), bytes);
   }
   for (IsaVariant variant : UsableVariants()) {
@@ -222,6 +230,7 @@ TEST(BConv2D, RandomShapesMatchReference) {
     ExpectVariantsMatchReference(c, rng, &pool);
     if (c.type == OutputType::kFloat) {
       c.residual = true;
+      c.residual_activation = i % 3 == 0 ? Activation::kNone : i % 3 == 1 ? Activation::kRelu : Activation::kRelu6;
       ExpectVariantsMatchReference(c, rng, &pool);
     }
   }
@@ -253,7 +262,10 @@ TEST(BConv2D, ResidualMatchesReference) {
     c.type = OutputType::kFloat;
     c.batch = s.batch;
     c.residual = true;
-    ExpectVariantsMatchReference(c, rng, &pool);
+    for (Activation activation : {Activation::kNone, Activation::kRelu, Activation::kRelu6}) {
+      c.residual_activation = activation;
+      ExpectVariantsMatchReference(c, rng, &pool);
+    }
   }
 }
 
@@ -276,6 +288,12 @@ TEST(BConv2D, ResidualNeedsFloatOutput) {
     EXPECT_FALSE(BConv2D::Create(g, filter.data(), t, IsaVariant::kAuto, &error));
     EXPECT_NE(error.find("residual input needs float output"), std::string::npos) << error;
   }
+  OutputTransform t;
+  t.multiplier = t.bias = ones.data();
+  t.residual_activation = Activation::kRelu;
+  std::string error;
+  EXPECT_FALSE(BConv2D::Create(g, filter.data(), t, IsaVariant::kAuto, &error));
+  EXPECT_NE(error.find("residual_activation_function needs a residual input"), std::string::npos) << error;
 }
 
 OutputTransform Int8Transform(const std::vector<float>& multiplier, const std::vector<float>& bias, float scale,

@@ -6,9 +6,7 @@
 #include "runtime/core/bitpack.h"
 
 namespace lc {
-namespace {
 
-// Clamp bounds of a fused activation; false for an unknown enum value.
 bool ActivationBounds(Activation activation, float* low, float* high) {
   constexpr float kInf = std::numeric_limits<float>::infinity();
   switch (activation) {
@@ -19,6 +17,8 @@ bool ActivationBounds(Activation activation, float* low, float* high) {
   }
   return false;
 }
+
+namespace {
 
 // Exponent of the last bit of a finite float's significand (normal or subnormal).
 int LowestBitExponent(float x) {
@@ -106,6 +106,13 @@ std::string OutputStage::Make(const OutputTransform& transform, int channels, in
     return "a residual input needs float output (int8 and bit-packed outputs cannot add one)";
   }
   s.residual = transform.residual;
+  if (!ActivationBounds(transform.residual_activation, &s.residual_low, &s.residual_high)) {
+    return "unknown residual_activation_function " +
+           std::to_string(static_cast<int>(transform.residual_activation));
+  }
+  if (!transform.residual && transform.residual_activation != Activation::kNone) {
+    return "residual_activation_function needs a residual input";
+  }
   switch (transform.type) {
     case OutputType::kInt8:
       if (!(transform.int8_scale > 0.0f) || !std::isfinite(transform.int8_scale)) {

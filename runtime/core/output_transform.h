@@ -14,6 +14,9 @@ namespace lc {
 // a kernel falls back to the exact y / int8_scale (OutputStage).
 constexpr float kInt8TieMargin = 1.0f / 2048;
 
+// Clamp bounds of a fused activation (+-infinity where unbounded); false for an unknown enum value.
+bool ActivationBounds(Activation activation, float* low, float* high);
+
 // What the caller asks for. Arrays are only read during Create and copied.
 struct OutputTransform {
   OutputType type = OutputType::kFloat;
@@ -31,6 +34,9 @@ struct OutputTransform {
   // tensor of the output's shape and writes clamp_out(y) + residual (one float32 add, after y
   // and its clamp are final), so a following residual ADD op is not needed.
   bool residual = false;
+  // With a residual: clamp of the sum (extension residual_activation_function; the ADD's own
+  // fused activation).
+  Activation residual_activation = Activation::kNone;
 };
 
 // The transform with its arrays copied and the clamps resolved, as every kernel variant applies it.
@@ -41,6 +47,7 @@ struct OutputTransform {
 //                                                                  in double; FMA-proof)
 //   y = min(max(y, out_low), out_high)
 //   float with a residual: out = y + residual[same index as out]  (float32 add)
+//                          out = min(max(out, residual_low), residual_high)
 //   int8: q = clamp(round_half_away(y / scale) + zero_point, -128, 127) (float32 division)
 // Int8 without the division: v = fma(y, int8_inverse_scale, zero_point) (or the product and the
 // sum rounded apart) is within 2^-12 of float32(y / scale) + zero_point wherever q does not
@@ -53,6 +60,8 @@ struct OutputStage {
   std::vector<float> multiplier, bias;
   std::vector<std::int32_t> thresholds;  // padded with INT32_MAX so padding channels give bit 0
   bool residual = false;                 // float output: Run adds a residual tensor
+  float residual_low = -std::numeric_limits<float>::infinity();  // clamp of y + residual
+  float residual_high = std::numeric_limits<float>::infinity();
   std::int32_t acc_low = std::numeric_limits<std::int32_t>::min();
   std::int32_t acc_high = std::numeric_limits<std::int32_t>::max();
   float out_low = -std::numeric_limits<float>::infinity();

@@ -33,7 +33,7 @@ class LceBconv2d : public OpKernel {
       return false;
     }
     geometry_.padding = static_cast<Padding>(padding);
-    if (!InitResidual(node, error)) return false;
+    if (!InitResidual(node, options, error)) return false;
 
     // Filter: [C_out, KH, KW, depth]; depth is packed words (int32) or channels (float32).
     const TensorInfo& filter = node.inputs[1];
@@ -162,9 +162,20 @@ class LceBconv2d : public OpKernel {
  private:
   static constexpr int kResidualInput = 5;
 
-  // The optional residual input (extension, docs/op-format.md): float32, float output only.
-  bool InitResidual(const NodeInfo& node, std::string* error) {
-    if (!InputPresent(node, kResidualInput)) return true;
+  // The optional residual input and its activation (extensions, docs/op-format.md): float32,
+  // float output only.
+  bool InitResidual(const NodeInfo& node, const FlexbufferMap& options, std::string* error) {
+    int activation = 0;
+    if (!GetOptionalIntOption(options, "residual_activation_function", 0, 3, 0, &activation, error)) {
+      return false;
+    }
+    if (!InputPresent(node, kResidualInput)) {
+      if (activation != 0) {
+        *error = "custom option 'residual_activation_function' needs the residual input 5";
+        return false;
+      }
+      return true;
+    }
     const TensorInfo& residual = node.inputs[kResidualInput];
     if (residual.type != ElementType::kFloat32) {
       *error = std::string("residual (input 5, '") + residual.name + "') must be float32, got " +
@@ -179,6 +190,8 @@ class LceBconv2d : public OpKernel {
       return false;
     }
     transform_.residual = true;
+    transform_.residual_activation = static_cast<Activation>(activation);
+    ActivationBounds(transform_.residual_activation, &residual_low_, &residual_high_);
     return true;
   }
 
@@ -212,7 +225,11 @@ class LceBconv2d : public OpKernel {
     const BConv2DGeometry g = ConvGeometry();
     for (int group = 0; group < split_groups_; ++group) {
       OutputTransform part = transform;
-      part.residual = transform.residual && split_groups_ == 1;
+      // Split groups: RunPerGroup adds the residual (and clamps) as it places the groups.
+      if (split_groups_ > 1) {
+        part.residual = false;
+        part.residual_activation = Activation::kNone;
+      }
       const int first = group * g.channels_out;
       if (part.multiplier) part.multiplier += first;
       if (part.bias) part.bias += first;
@@ -266,7 +283,9 @@ class LceBconv2d : public OpKernel {
           const std::int64_t first = p * geometry_.channels_out + group * g.channels_out;
           const auto* y = reinterpret_cast<const float*>(part);
           float* dst = reinterpret_cast<float*>(output) + first;
-          for (int c = 0; c < g.channels_out; ++c) dst[c] = y[c] + residual[first + c];
+          for (int c = 0; c < g.channels_out; ++c) {
+            dst[c] = std::min(std::max(y[c] + residual[first + c], residual_low_), residual_high_);
+          }
         } else {
           std::copy(part, part + group_row,
                     output + (p * geometry_.channels_out + group * g.channels_out) * element);
@@ -295,6 +314,8 @@ class LceBconv2d : public OpKernel {
   std::vector<TBitpacked> packed_filter_;
   const void* filter_source_ = nullptr;
   int split_groups_ = 1;  // > 1: one kernel object per group (see Init)
+  // Clamp of output + residual: applied here on the split-groups path, in the kernels otherwise.
+  float residual_low_ = 0.0f, residual_high_ = 0.0f;
   std::vector<std::unique_ptr<BConv2D>> convs_;
   std::vector<TBitpacked> group_input_;
   std::vector<std::uint8_t> group_output_;

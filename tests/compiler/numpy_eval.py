@@ -127,7 +127,7 @@ def _binary_output(op: Op, conv: np.ndarray, taps: int, inputs: list) -> np.ndar
     y = a * inputs[2].astype(np.float32) + inputs[3].astype(np.float32)
     y = activation(y.astype(np.float32), options.get("output_activation_function", 0))
     if len(inputs) > 5 and inputs[5] is not None:  # extension residual input
-        y = y + inputs[5].astype(np.float32)
+        y = activation(y + inputs[5].astype(np.float32), options.get("residual_activation_function", 0))
     return y
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
-from op_models import add_bconv2d, bconv2d_options
+from op_models import ACTIVATION, add_bconv2d, bconv2d_options
 from support import numpy_reference as ref
 
 from larq_compute import Interpreter
@@ -30,7 +30,7 @@ def _out_hw(h, w, k, stride, padding):
 
 
 def _residual_model(case, w, multiplier, bias, options, *, separate_add=False, residual_dtype=np.float32,
-                    residual_shape=None, out_type="float", quantization=None):
+                    residual_shape=None, out_type="float", quantization=None, add_activation="none"):
     """Inputs: packed x (dynamic batch) and the residual r; output: conv(x) + r, fused or not."""
     h, w_, cin, cout, k, stride, padding, _ = case
     oh, ow = _out_hw(h, w_, k, stride, padding)
@@ -42,24 +42,28 @@ def _residual_model(case, w, multiplier, bias, options, *, separate_add=False, r
     if separate_add:
         y, shape = add_bconv2d(b, x, [1, h, w_, words], w, options, out_type, multiplier=multiplier, bias=bias)
         out = b.tensor(shape, np.float32, "sum")
-        b.builtin_op(schema.BuiltinOperator.ADD, [y, r], [out], schema.BuiltinOptions.AddOptions,
-                     schema.AddOptionsT())
+        add_options = schema.AddOptionsT()
+        add_options.fusedActivationFunction = ACTIVATION[add_activation]
+        b.builtin_op(schema.BuiltinOperator.ADD, [y, r], [out], schema.BuiltinOptions.AddOptions, add_options)
     else:
+        if add_activation != "none":
+            options = {**options, "residual_activation_function": ACTIVATION[add_activation]}
         out, _ = add_bconv2d(b, x, [1, h, w_, words], w, options, out_type, multiplier=multiplier,
                              bias=bias, residual=r, quantization=quantization)
     return b.build([x, r], [out])
 
 
+@pytest.mark.parametrize("add_activation", ["none", "relu", "relu6"])
 @pytest.mark.parametrize("case", CASES)
-def test_residual_matches_numpy_and_separate_add(case):
+def test_residual_matches_numpy_and_separate_add(case, add_activation):
     h, w_, cin, cout, k, stride, padding, pad_value = case
     rng = np.random.default_rng(h * 100 + cout)
     w = ref.random_signs(rng, (cout, k, k, cin))
     multiplier = rng.uniform(-2, 2, cout).astype(np.float32)
     bias = rng.uniform(-3, 3, cout).astype(np.float32)
     options = bconv2d_options(cin, stride, (1, 1), padding, pad_value, fused="relu", output_activation="relu6")
-    fused = _residual_model(case, w, multiplier, bias, options)
-    separate = _residual_model(case, w, multiplier, bias, options, separate_add=True)
+    fused = _residual_model(case, w, multiplier, bias, options, add_activation=add_activation)
+    separate = _residual_model(case, w, multiplier, bias, options, separate_add=True, add_activation=add_activation)
     oh, ow = _out_hw(h, w_, k, stride, padding)
     interpreters = [Interpreter(fused, num_threads=1), Interpreter(fused, num_threads=2)]
     unfused = Interpreter(separate)
@@ -67,7 +71,8 @@ def test_residual_matches_numpy_and_separate_add(case):
         x = ref.random_signs(rng, (batch, h, w_, cin))
         r = (rng.standard_normal((batch, oh, ow, cout)) * 4).astype(np.float32)
         conv = ref.conv2d_float(x, w, stride, (1, 1), padding, float(pad_value))
-        expected = ref.float_output(conv, multiplier, bias, "relu", "relu6", residual=r)
+        expected = ref.float_output(conv, multiplier, bias, "relu", "relu6", residual=r,
+                                    residual_activation=add_activation)
         for interpreter in interpreters:
             np.testing.assert_array_equal(interpreter.predict([ref.bitpack(x), r]), expected)
         np.testing.assert_array_equal(unfused.predict([ref.bitpack(x), r]), expected)
@@ -110,12 +115,13 @@ def test_residual_with_split_groups():
     inputs = [xi, f, b.tensor([cout], np.float32, "m", data=multiplier),
               b.tensor([cout], np.float32, "b", data=bias), -1, r]
     y = b.tensor([2, 6, 7, cout], np.float32, "y")
-    b.custom_op("LceBconv2d", inputs, [y], bconv2d_options(cin, padding="same", pad_value=1))
+    options = {**bconv2d_options(cin, padding="same", pad_value=1), "residual_activation_function": 1}
+    b.custom_op("LceBconv2d", inputs, [y], options)
     model = b.build([xi, r], [y])
     x = ref.random_signs(rng, (2, 6, 7, cin))
     residual = rng.standard_normal((2, 6, 7, cout)).astype(np.float32)
     conv = ref.conv2d_float(x, w, padding="same", pad_value=1.0, groups=groups)
-    expected = ref.float_output(conv, multiplier, bias, residual=residual)
+    expected = ref.float_output(conv, multiplier, bias, residual=residual, residual_activation="relu")
     for threads in (1, 2):
         np.testing.assert_array_equal(Interpreter(model, num_threads=threads).predict([ref.bitpack(x), residual]),
                                       expected)
@@ -155,3 +161,14 @@ def test_residual_batch_must_follow_the_output_after_resize():
         interpreter.predict([x, np.zeros((3, 5, 5, 8), np.float32)])
     # The interpreter stays usable with matching shapes.
     assert interpreter.predict([x, np.zeros((2, 5, 5, 8), np.float32)]).shape == (2, 5, 5, 8)
+
+
+def test_residual_activation_without_residual_is_refused():
+    rng = np.random.default_rng(0)
+    w = ref.random_signs(rng, (4, 3, 3, 32))
+    b = ModelBuilder()
+    x = b.tensor([1, 5, 5, 1], np.int32, "x")
+    options = {**bconv2d_options(32), "residual_activation_function": 1}
+    y, _ = add_bconv2d(b, x, [1, 5, 5, 1], w, options, "float", multiplier=np.ones(4), bias=np.zeros(4))
+    with pytest.raises(InvalidModelError, match="'residual_activation_function' needs the residual input 5"):
+        Interpreter(b.build([x], [y]))

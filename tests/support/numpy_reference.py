@@ -107,9 +107,10 @@ def float_output(
     fused_activation: str = "none",
     output_activation: str = "none",
     residual: np.ndarray | None = None,
+    residual_activation: str = "none",
 ) -> np.ndarray:
     """y = clamp_out(float32(clamp_acc(conv) * multiplier + bias)), the product exact in float64;
-    with a residual (same shape), y + residual as one float32 add."""
+    with a residual (same shape), clamp_res(y + residual), the sum one float32 add."""
     channels = conv.shape[-1]
     m = np.ones(channels, np.float32) if multiplier is None else np.asarray(multiplier, np.float32)
     b = np.zeros(channels, np.float32) if bias is None else np.asarray(bias, np.float32)
@@ -122,7 +123,8 @@ def float_output(
         residual = np.asarray(residual, np.float32)
         if residual.shape != y.shape:
             raise ValueError(f"residual of shape {residual.shape} for an output of shape {y.shape}")
-        y = y + residual
+        low, high = ACTIVATION_BOUNDS[residual_activation]
+        y = np.minimum(np.maximum(y + residual, np.float32(low)), np.float32(high))
     return y
 
 

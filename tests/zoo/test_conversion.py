@@ -74,6 +74,14 @@ def test_converts_to_binary_ops_and_matches_keras(name):
     assert ops.count("LceBFullyConnected") == _binary_layers(model, layers.QuantDense)
     if name != "DoReFaNet":  # 2-bit activations: no binary quantizer to recognise
         assert "SIGN" not in ops
+    if name.startswith("QuickNet"):
+        # Every residual block's h + bconv(quantize(h)) is the conv's residual input: no float ADD
+        # reads a binary conv's output.
+        graph = import_model(bytes(converted)).main
+        blocks = sum(isinstance(layer, keras.layers.Add) for layer in model.layers)
+        assert sum(op.type == "LceBconv2d" and len(op.inputs) == 6 for op in graph.ops) == blocks
+        assert not any(op.type == "ADD" and any(t.producer is not None and t.producer.type == "LceBconv2d"
+                                                for t in op.inputs) for op in graph.ops)
 
     images = rng.uniform(-1, 1, (4, size, size, 3)).astype("float32")
     expected = keras.ops.convert_to_numpy(model(images, training=False))
