@@ -22,6 +22,7 @@ conv_block = st.fixed_dictionaries({
     "padding": st.sampled_from(["same", "valid", "one"]),
     "bn": st.booleans(),
     "relu": st.booleans(),
+    "residual": st.booleans(),  # y + block input, where the shapes agree (fuse_residual_add)
     "pool": st.sampled_from([None, (2, 2, "valid"), (3, 2, "same"), (2, 1, "same")]),
 })
 
@@ -41,6 +42,7 @@ def _build(blocks, dense_units, seed, fake_quant_ranges=None):
     x = keras.Input((9, 9, 3))
     y = fake_quant(x)
     for block in blocks:
+        block_input = y
         padding = "same" if block["padding"] == "one" else block["padding"]
         if padding == "valid" and y.shape[1] < block["kernel"]:
             padding = "same"
@@ -48,6 +50,8 @@ def _build(blocks, dense_units, seed, fake_quant_ranges=None):
                            pad_values=1.0 if block["padding"] == "one" else 0.0, **BINARY)(y)
         if block["bn"]:
             y = batch_norm()(y)
+        if block["residual"] and y.shape == block_input.shape:
+            y = keras.layers.Add()([y, block_input])
         if block["relu"]:
             y = keras.layers.ReLU()(y)
         if block["pool"] is not None and y.shape[1] >= block["pool"][0]:
@@ -103,3 +107,19 @@ def test_random_fake_quant_bnn_with_int8_io_matches_keras(blocks, dense_units, r
     expected = np.asarray(model(x))
     got = (interpreter.predict(q).astype(np.float32) - out_zero) * out_scale
     assert np.abs(got - expected).max() <= out_scale * 1.001
+
+
+def test_residual_blocks_fuse_and_match_keras():
+    """Blocks whose output adds their input (ReLU after the add too): the ADDs become residual inputs."""
+    block = {"filters": 32, "kernel": 3, "stride": 1, "padding": "one", "bn": True, "residual": True, "pool": None}
+    blocks = [{**block, "relu": False}, {**block, "relu": True}, {**block, "relu": False, "padding": "same"}]
+    model = _build(blocks, 0, seed=3)
+    converted = lc.convert_keras_model(model)
+    ops = converted.ir.main.ops
+    # The first block's input has 3 channels (no residual); the other two fuse.
+    assert [op.type for op in ops].count("ADD") == 0
+    assert [len(op.inputs) for op in ops if op.type == "LceBconv2d"] == [4, 6, 6]
+    x = np.random.default_rng(3).standard_normal((2, 9, 9, 3)).astype(np.float32)
+    expected = np.asarray(model(x))
+    np.testing.assert_allclose(evaluate(converted.ir.main, x)[0], expected, atol=1e-3, rtol=1e-4)
+    np.testing.assert_allclose(lc.Interpreter(converted).predict(x), expected, atol=1e-3, rtol=1e-4)
