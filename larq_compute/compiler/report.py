@@ -90,6 +90,14 @@ def _activation(options: dict) -> str:
     return f", {ACTIVATION_NAMES[act].lower()}" if act else ""
 
 
+def _residual(op: Op) -> str:
+    """The fused residual ADD (fuse_residual_add), if any."""
+    if op.input(5) is None:
+        return ""
+    act = op.options.get("residual_activation_function", 0)
+    return " + residual" + (f", then {ACTIVATION_NAMES[act].lower()}" if act else "")
+
+
 _OUTPUT_KINDS = {schema.TensorType.INT32: "bit-packed output", schema.TensorType.INT8: "int8 output"}
 _INTEGER_IO = (schema.TensorType.INT8, schema.TensorType.UINT8)
 
@@ -113,6 +121,7 @@ def _describe_binary(op: Op) -> str:
         return (
             f"{shape[1]}x{shape[2]} conv {o['channels_in']}->{shape[0]}, stride "
             f"{o['stride_height']}x{o['stride_width']}, {padding}{extra}{_activation(o)}, {output}"
+            f"{_residual(op)}"
         )
     if op.type == BFULLY_CONNECTED:
         return f"dense {o['channels_in']}->{op.inputs[1].shape[0]}{_activation(o)}, {output}"

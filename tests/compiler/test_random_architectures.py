@@ -123,3 +123,6 @@ def test_residual_blocks_fuse_and_match_keras():
     expected = np.asarray(model(x))
     np.testing.assert_allclose(evaluate(converted.ir.main, x)[0], expected, atol=1e-3, rtol=1e-4)
     np.testing.assert_allclose(lc.Interpreter(converted).predict(x), expected, atol=1e-3, rtol=1e-4)
+    descriptions = [row.detail for row in converted.report.layers if row.binary]
+    assert descriptions[1].endswith("float output + residual, then relu"), descriptions
+    assert descriptions[2].endswith("float output + residual"), descriptions
