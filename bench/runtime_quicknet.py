@@ -81,8 +81,9 @@ class _Net:
         self.b.custom_op("LceQuantize", [x], [y])
         return y
 
-    def binary_conv(self, h, shape, cout, stride=1):
-        """Float in, float out: LceQuantize -> LceBconv2d (one-padded SAME) [-> + residual]."""
+    def binary_conv(self, h, shape, cout, stride=1, residual=None):
+        """Float in, float out: LceQuantize -> LceBconv2d (one-padded SAME) [+ residual, the
+        residual ADD fused into the conv as the compiler emits it (input 5)]."""
         n, hh, ww, cin = shape
         q = self.quantize(h, shape)
         name = self.name("bconv")
@@ -92,7 +93,8 @@ class _Net:
                           data=self.rng.uniform(0.01, 0.1, cout).astype(np.float32))
         bias = self.b.tensor([cout], np.float32, f"{name}/b", data=np.zeros(cout, np.float32))
         y = self.b.tensor([n, hh, ww, cout], np.float32, f"{name}/y")
-        self.b.custom_op("LceBconv2d", [q, f, m, bias], [y], {
+        inputs = [q, f, m, bias] if residual is None else [q, f, m, bias, -1, residual]
+        self.b.custom_op("LceBconv2d", inputs, [y], {
             "channels_in": cin, "dilation_height_factor": 1, "dilation_width_factor": 1,
             "fused_activation_function": 0, "pad_values": 1, "padding": 0,
             "stride_height": stride, "stride_width": stride})
@@ -105,9 +107,9 @@ class _Net:
         return y
 
     def block(self, h, shape):
-        c = (self.binary_conv(h, shape, shape[-1]) if self.binary
-             else self.float_conv(h, shape, shape[-1], 3, 1, relu=False)[0])
-        return self.add(h, c, shape)
+        if self.binary:
+            return self.binary_conv(h, shape, shape[-1], residual=h)
+        return self.add(h, self.float_conv(h, shape, shape[-1], 3, 1, relu=False)[0], shape)
 
     def transition(self, h, shape, cout):
         n, hh, ww, cin = shape
