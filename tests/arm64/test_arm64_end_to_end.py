@@ -79,6 +79,9 @@ def binary_model():
     y = batch_norm()(y)
     y = lq.QuantConv2D(64, 3, padding="same", pad_values=1.0, **binary)(y)
     y = batch_norm()(y)
+    # A residual block: the compiler fuses the ADD into the conv (residual input, NEON output stage).
+    r = lq.QuantConv2D(64, 3, padding="same", pad_values=1.0, **binary)(y)
+    y = keras.layers.Add()([batch_norm()(r), y])
     y = keras.layers.MaxPool2D(2)(y)
     y = lq.QuantConv2D(96, 3, strides=2, padding="same", **binary)(y)
     y = batch_norm()(y)
@@ -94,6 +97,10 @@ def convert(model) -> bytes:
 
         flatbuffer = bytes(lc.convert_keras_model(model))
         assert b"LceBconv2d" in flatbuffer, "the compiler produced no binary convolution"
+        from larq_compute.compiler import import_model
+
+        ops = import_model(flatbuffer).main.ops
+        assert any(op.type == "LceBconv2d" and op.input(5) is not None for op in ops), "no fused residual"
     else:
         import tensorflow as tf
 
