@@ -17,9 +17,10 @@
 // STAGE (float, int8 or bits; VARIANT neon or portable) counts the variant's output stage
 // instead: the GEMM runs uncounted, then the marked region calls the stage once per (pixel tile,
 // channel block) as bgemm_driver.h does, with BN-like multipliers and biases (some negative),
-// int8 scale 6/255 and zero point -3 (LceBconv2d's int8 example), thresholds around K / 2, and
-// OutputStage marked at K as BConv2D marks it. The outputs are checked against the portable
-// stage's (the reference twin) before the program exits. Prints "outputs=<n>".
+// int8 scale 6/255 and zero point -3, thresholds around K / 2, and OutputStage marked at K as
+// BConv2D marks it. The outputs are checked against the portable stage's (the reference twin)
+// before the program exits. STAGE none runs the same calls into an empty function: the loop's
+// own cost, which bench/arm64_insn_count.py subtracts. Prints "outputs=<n>".
 #include <arm_neon.h>
 
 #include <cmath>
@@ -216,6 +217,9 @@ std::vector<std::uint8_t> RunStage(const Problem& p, const lc::BGemmKernels& ker
   return out;
 }
 
+// An output stage that does nothing: the calling loop's cost alone.
+void NoOutput(const lc::OutputTileArgs&, const lc::OutputStage&) {}
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "arm64_bgemm_insn_count: %s\n", message.c_str());
   return 2;
@@ -226,7 +230,7 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   if (argc != 6 && argc != 7) {
     return Fail("usage: arm64_bgemm_insn_count naive-popcount|naive-vector|neon|portable "
-                "PIXELS CHANNELS TAPS WORDS [float|int8|bits]");
+                "PIXELS CHANNELS TAPS WORDS [float|int8|bits|none]");
   }
   const std::string variant = argv[1];
   Problem p{std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), {}, {}};
@@ -241,15 +245,15 @@ int main(int argc, char** argv) {
 
   if (argc == 7) {
     const std::string stage_name = argv[6];
-    lc::OutputType type;
-    if (stage_name == "float") {
+    lc::OutputType type = lc::OutputType::kFloat;
+    if (stage_name == "float" || stage_name == "none") {
       type = lc::OutputType::kFloat;
     } else if (stage_name == "int8") {
       type = lc::OutputType::kInt8;
     } else if (stage_name == "bits") {
       type = lc::OutputType::kBitpacked;
     } else {
-      return Fail("unknown output stage '" + stage_name + "' (float, int8, bits)");
+      return Fail("unknown output stage '" + stage_name + "' (float, int8, bits, none)");
     }
     lc::IsaVariant isa;
     if (!lc::ParseIsaVariant(variant, &isa) || isa == lc::IsaVariant::kAuto) {
@@ -265,7 +269,11 @@ int main(int argc, char** argv) {
     }
     const lc::OutputStage stage = MakeStage(p, type, &rng);
     const std::vector<std::int32_t> acc = MicroKernelTiles(p, *kernels, false);
-    if (RunStage(p, *kernels, stage, acc, true) != RunStage(p, *reference, stage, acc, false)) {
+    if (stage_name == "none") {
+      lc::BGemmKernels empty = *kernels;
+      empty.output_float = empty.output_int8 = empty.output_bits = NoOutput;
+      RunStage(p, empty, stage, acc, true);
+    } else if (RunStage(p, *kernels, stage, acc, true) != RunStage(p, *reference, stage, acc, false)) {
       return Fail(variant + " " + stage_name + " output stage disagrees with portable");
     }
     std::printf("outputs=%lld\n", static_cast<long long>(p.pixels) * p.channels);
