@@ -235,7 +235,8 @@ __attribute__((always_inline)) inline void ForEachRow(int rows, Fn fn) {
   }
 }
 
-using StageRun = void (*)(const OutputTileArgs&, const OutputStage&);
+// A full-width stage; row m's corrections start at args.corrections[m] + correction_offset.
+using StageRun = void (*)(const OutputTileArgs&, const OutputStage&, std::ptrdiff_t correction_offset);
 
 // Runs a full-width stage (kNr values per row: correction rows and outputs) on a block of n < kNr
 // channels: the corrections through padded copies, the outputs into a local tile whose first n
@@ -252,7 +253,7 @@ void RunPartialBlock(StageRun run, const OutputTileArgs& args, const OutputStage
   local.corrections = correction_rows;
   local.out = values;
   local.out_stride = kNr;
-  run(local, stage);
+  run(local, stage, 0);
   T* const out = static_cast<T*>(args.out);
   for (int m = 0; m < args.rows; ++m) {
     for (int i = 0; i < args.n; ++i) out[m * args.out_stride + i] = values[m][i];
@@ -272,7 +273,7 @@ inline void Dispatch(const OutputTileArgs& args, const OutputStage& stage) {
   const bool clamp_output = stage.out_low != -kInf || stage.out_high != kInf;
   const bool fma = AllFlagged(stage.fma_exact, args.c0, args.n);
   const StageRun run = kRuns[4 * clamp_accumulator + 2 * clamp_output + fma];
-  if (args.n == kNr) return run(args, stage);
+  if (args.n == kNr) return run(args, stage, args.c0);
   RunPartialBlock<T>(run, args, stage);
 }
 
@@ -280,15 +281,14 @@ inline void Dispatch(const OutputTileArgs& args, const OutputStage& stage) {
 // tile arguments are copied into locals, which output stores cannot alias.
 template <bool kClampAccumulator, bool kClampOutput, bool kFma>
 struct FloatStage {
-  static void Run(const OutputTileArgs& args, const OutputStage& stage) {
+  static void Run(const OutputTileArgs& args, const OutputStage& stage, std::ptrdiff_t correction_offset) {
     const Transform<kClampAccumulator, kClampOutput, kFma> transform(args, stage);
     float* const out = static_cast<float*>(args.out);
     const std::ptrdiff_t out_stride = args.out_stride;
     const std::int32_t* const popcounts = args.popcounts;
     const std::int32_t* const* const corrections = args.corrections;
-    const std::int32_t c0 = args.c0;
     ForEachRow(args.rows, [&](int m) {
-      const std::int32_t* correction = corrections[m] ? corrections[m] + c0 : nullptr;
+      const std::int32_t* correction = corrections[m] ? corrections[m] + correction_offset : nullptr;
       vst1q_f32(out + m * out_stride, transform.Y(0, popcounts + m * kNr, correction));
       vst1q_f32(out + m * out_stride + 4, transform.Y(1, popcounts + m * kNr, correction));
     });
@@ -328,7 +328,7 @@ struct Int8Stage {
   }
 
   template <bool kTieTest>
-  static void RunOf(const OutputTileArgs& args, const OutputStage& stage) {
+  static void RunOf(const OutputTileArgs& args, const OutputStage& stage, std::ptrdiff_t correction_offset) {
     const BlockTransform transform(args, stage);
     const Constants c = {vdupq_n_f32(stage.int8_inverse_scale), vdupq_n_f32(static_cast<float>(stage.int8_zero_point)),
                          vdupq_n_f32(0.5f - kInt8TieMargin)};
@@ -336,11 +336,10 @@ struct Int8Stage {
     const std::ptrdiff_t out_stride = args.out_stride;
     const std::int32_t* const popcounts = args.popcounts;
     const std::int32_t* const* const corrections = args.corrections;
-    const std::int32_t c0 = args.c0;
     const int rows = args.rows;
     uint32x4_t tile_ok = vdupq_n_u32(~0u);
     ForEachRow(rows, [&](int m) {
-      const std::int32_t* correction = corrections[m] ? corrections[m] + c0 : nullptr;
+      const std::int32_t* correction = corrections[m] ? corrections[m] + correction_offset : nullptr;
       uint32x4_t ok[2];
       vst1_s8(out + m * out_stride, Quantize<kTieTest>(transform, c, popcounts + m * kNr, correction, ok));
       if (kTieTest) tile_ok = vandq_u32(tile_ok, vandq_u32(ok[0], ok[1]));
@@ -349,7 +348,7 @@ struct Int8Stage {
     const float scale = stage.int8_scale;
     const int zero_point = stage.int8_zero_point;
     for (int m = 0; m < rows; ++m) {
-      const std::int32_t* correction = corrections[m] ? corrections[m] + c0 : nullptr;
+      const std::int32_t* correction = corrections[m] ? corrections[m] + correction_offset : nullptr;
       uint32x4_t ok_lanes[2];
       Quantize<true>(transform, c, popcounts + m * kNr, correction, ok_lanes);
       std::uint32_t ok[kNr];
@@ -364,11 +363,11 @@ struct Int8Stage {
     }
   }
 
-  static void Run(const OutputTileArgs& args, const OutputStage& stage) {
+  static void Run(const OutputTileArgs& args, const OutputStage& stage, std::ptrdiff_t correction_offset) {
     const bool skip_tie_test = stage.int8_inverse_scale == stage.int8_inverse_scale &&
                                AllFlagged(stage.int8_exact, args.c0, args.n);
-    if (skip_tie_test) return RunOf<false>(args, stage);
-    RunOf<true>(args, stage);
+    if (skip_tie_test) return RunOf<false>(args, stage, correction_offset);
+    RunOf<true>(args, stage, correction_offset);
   }
 };
 
