@@ -208,7 +208,8 @@ struct Transform {
     if (kFma) {
       y = vfmaq_f32(bias[h], vcvtq_f32_s32(a), multiplier[h]);
     } else {
-      // The product of an int32 and a float is exact in double, so fused or not is the same.
+      // |a| is at most about 2K, far below 2^29, so double(a) * multiplier is exact (at most 53
+      // significant bits) and fused or not is the same.
       const float64x2_t low = vfmaq_f64(bias_wide[2 * h], vcvtq_f64_s64(vmovl_s32(vget_low_s32(a))),
                                         multiplier_wide[2 * h]);
       const float64x2_t high = vfmaq_f64(bias_wide[2 * h + 1], vcvtq_f64_s64(vmovl_high_s32(a)),
@@ -216,7 +217,8 @@ struct Transform {
       y = vcvt_high_f32_f64(vcvt_f32_f64(low), high);
     }
     if (kClampOutput) {
-      // Compare and select, as ClampFloat: NaN and -0 pass through (FMAX / FMIN would not).
+      // Compare and select, as ClampFloat: -0 and NaN pass through (FMAX(-0, +0) is +0, FMAXNM
+      // turns NaN into the bound).
       y = vbslq_f32(vcltq_f32(y, out_low), out_low, y);
       y = vbslq_f32(vcgtq_f32(y, out_high), out_high, y);
     }
