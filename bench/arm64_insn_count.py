@@ -1,4 +1,5 @@
-"""Executed aarch64 instructions per binary MAC of the binary GEMM, counted exactly under qemu.
+"""Executed aarch64 instructions per binary MAC of the binary GEMM, and per output of its output
+stages, counted exactly under qemu.
 
 There is no ARM hardware here, so speed is compared on paper: qemu-aarch64 (Cortex-A72 model)
 runs bench/arm64_bgemm_insn_count.cpp with the TCG plugin toolchain/qemu_plugins/insn_count.c,
@@ -9,6 +10,10 @@ cost and the marginal cost of K (the micro-kernel's inner loop, without per-call
 
 Variants: naive-popcount (per output and 64-bit word: XOR, CNT, ADDV), naive-vector (per output:
 128-bit XOR, CNT, UADALP), portable (the reference micro-kernel compiled for ARM) and neon.
+
+Output stages (float, int8, bit-packed) of neon and portable: instructions per output over the
+64 x 64 outputs, as the driver calls them per tile, at a small K (3x3x64 -> 64, K = 576, where
+they weigh most against the GEMM) and the GEMM's K (3x3x256, K = 2304).
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ VARIANTS = ("naive-popcount", "naive-vector", "portable", "neon")
 # over 64 output pixels x 64 output channels. The second size doubles K (18 taps).
 PIXELS, CHANNELS, WORDS = 64, 64, 8
 TAPS = (9, 18)
+STAGES = ("float", "int8", "bits")
+STAGE_VARIANTS = ("portable", "neon")
+# (taps, words) of the output-stage shapes: 3x3x64 (K = 576) and 3x3x256 (K = 2304).
+STAGE_SHAPES = ((9, 2), (9, 8))
 
 
 @dataclass
@@ -72,6 +81,35 @@ def region_instructions(workload: Path, plugin: Path, variant: str, taps: int) -
     return region, int(stdout.strip().removeprefix("macs="))
 
 
+@dataclass
+class StageCount:
+    variant: str
+    stage: str
+    k: int
+    per_output: float  # executed instructions per output inside the stage's calls
+
+
+def measure_output_stages(variants: tuple[str, ...] = STAGE_VARIANTS,
+                          stages: tuple[str, ...] = STAGES) -> list[StageCount]:
+    workload, plugin = build_workload(), build_plugin()
+    results = []
+    for taps, words in STAGE_SHAPES:
+        # The NEON GEMM of the same outputs, for scale.
+        region, stdout = count_region(workload, plugin, [
+            "neon", str(PIXELS), str(CHANNELS), str(taps), str(words)])
+        results.append(StageCount("neon", "gemm", 32 * taps * words, region / (PIXELS * CHANNELS)))
+        for variant in variants:
+            # The calling loop with an empty stage: subtracted, so only the stage is counted.
+            loop, _ = count_region(workload, plugin, [
+                variant, str(PIXELS), str(CHANNELS), str(taps), str(words), "none"])
+            for stage in stages:
+                region, stdout = count_region(workload, plugin, [
+                    variant, str(PIXELS), str(CHANNELS), str(taps), str(words), stage])
+                outputs = int(stdout.strip().removeprefix("outputs="))
+                results.append(StageCount(variant, stage, 32 * taps * words, (region - loop) / outputs))
+    return results
+
+
 def measure(variants: tuple[str, ...] = VARIANTS) -> list[Count]:
     workload, plugin = build_workload(), build_plugin()
     results = []
@@ -93,6 +131,15 @@ def main() -> int:
     for r in results:
         print(f"{r.variant:<16}{r.per_mac:>10.4f}{r.marginal_per_mac:>10.4f}"
               f"{naive.per_mac / r.per_mac:>9.2f}x{naive.marginal_per_mac / r.marginal_per_mac:>14.2f}x")
+    stages = measure_output_stages()
+    print(f"\noutput stages, {PIXELS}x{CHANNELS} outputs: executed instructions per output "
+          "(NEON GEMM per output at that K for scale)")
+    print(f"{'K':>6}{'stage':>8}" + "".join(f"{v:>12}" for v in STAGE_VARIANTS) + f"{'NEON GEMM':>12}")
+    for k in sorted({s.k for s in stages}):
+        gemm = next(s.per_output for s in stages if s.k == k and s.stage == "gemm")
+        for stage in STAGES:
+            row = {s.variant: s.per_output for s in stages if s.k == k and s.stage == stage}
+            print(f"{k:>6}{stage:>8}" + "".join(f"{row[v]:>12.2f}" for v in STAGE_VARIANTS) + f"{gemm:>12.1f}")
     return 0
 
 
