@@ -193,7 +193,7 @@ std::vector<std::uint8_t> RunStage(const Problem& p, const lc::BGemmKernels& ker
   for (int tile = 0; tile < tiles; ++tile) {
     for (int blk = 0; blk < blocks; ++blk) {
       lc::OutputTileArgs args = {&acc[(static_cast<std::size_t>(tile) * blocks + blk) * mr * nr],
-                                 mr, k, blk * nr, nr, corrections, nullptr, p.channels};
+                                 mr, k, blk * nr, nr, corrections, nullptr, p.channels, nullptr};
       const std::size_t first = static_cast<std::size_t>(tile) * mr * p.channels + blk * nr;
       switch (stage.type) {
         case lc::OutputType::kFloat:

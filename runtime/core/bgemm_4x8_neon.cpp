@@ -297,7 +297,39 @@ struct FloatStage {
   }
 };
 
-void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) { Dispatch<FloatStage, float>(args, stage); }
+// The residual (OutputTransform::residual): added to the tile's outputs just stored, while they
+// are in L1, so y and its clamp are final before the one float32 add; then the residual clamp
+// (compare and select, as ClampFloat).
+void AddResidual(const OutputTileArgs& args, const OutputStage& stage) {
+  float* const out = static_cast<float*>(args.out);
+  const float* const residual = args.residual;
+  const std::ptrdiff_t stride = args.out_stride;
+  if (args.n != kNr) {
+    for (int m = 0; m < args.rows; ++m) {
+      for (int i = 0; i < args.n; ++i) {
+        out[m * stride + i] = ClampFloat(out[m * stride + i] + residual[m * stride + i], stage.residual_low,
+                                         stage.residual_high);
+      }
+    }
+    return;
+  }
+  const float32x4_t low = vdupq_n_f32(stage.residual_low), high = vdupq_n_f32(stage.residual_high);
+  ForEachRow(args.rows, [&](int m) {
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      float* const pixel = out + m * stride + 4 * h;
+      float32x4_t v = vaddq_f32(vld1q_f32(pixel), vld1q_f32(residual + m * stride + 4 * h));
+      v = vbslq_f32(vcltq_f32(v, low), low, v);
+      v = vbslq_f32(vcgtq_f32(v, high), high, v);
+      vst1q_f32(pixel, v);
+    }
+  });
+}
+
+void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) {
+  Dispatch<FloatStage, float>(args, stage);
+  if (args.residual != nullptr) AddResidual(args, stage);
+}
 
 // Int8 through the inverse scale (output_transform.h): v = fma(y, inverse, zero point) rounded
 // to nearest (FCVTNS) and narrowed with saturation (SQXTN), which is q except where v lies

@@ -244,7 +244,7 @@ void ExpectStageMatches(const BGemmKernels& kernels, const StageCase& c, std::mt
             }
           }
         }
-        OutputTileArgs args = {popcounts.data(), rows, c.k, c0, n, corrections, got.data(), stride};
+        OutputTileArgs args = {popcounts.data(), rows, c.k, c0, n, corrections, got.data(), stride, nullptr};
         switch (c.type) {
           case OutputType::kFloat: kernels.output_float(args, stage); break;
           case OutputType::kInt8: kernels.output_int8(args, stage); break;
