@@ -326,9 +326,11 @@ void AddResidual(const OutputTileArgs& args, const OutputStage& stage) {
   });
 }
 
-void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) {
+void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) { Dispatch<FloatStage, float>(args, stage); }
+
+void OutputFloatResidual(const OutputTileArgs& args, const OutputStage& stage) {
   Dispatch<FloatStage, float>(args, stage);
-  if (args.residual != nullptr) AddResidual(args, stage);
+  AddResidual(args, stage);
 }
 
 // Int8 through the inverse scale (output_transform.h): v = fma(y, inverse, zero point) rounded
@@ -434,7 +436,7 @@ void OutputBits(const OutputTileArgs& args, const OutputStage& stage) {
 
 const BGemmKernels* BGemmKernelsNeon() {
   static const BGemmKernels kernels = {"neon", kMr, kNr, 64, PopcountTile, nullptr,
-                                       OutputFloat, OutputInt8, OutputBits};
+                                       OutputFloat, OutputInt8, OutputBits, OutputFloatResidual};
   return &kernels;
 }
 

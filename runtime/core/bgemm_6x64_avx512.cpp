@@ -186,13 +186,15 @@ inline void ForEachFloatRow(const OutputTileArgs& args, const OutputStage& stage
 void OutputFloat(const OutputTileArgs& args, const OutputStage& stage) {
   float* const out = static_cast<float*>(args.out);
   const std::ptrdiff_t out_stride = args.out_stride;
+  ForEachFloatRow(args, stage, [=](int m, const FloatRowArgs& row, const __m512* y) {
+    for (int j = 0; j < row.groups; ++j) _mm512_mask_storeu_ps(out + m * out_stride + 16 * j, row.masks[j], y[j]);
+  });
+}
+
+void OutputFloatResidual(const OutputTileArgs& args, const OutputStage& stage) {
+  float* const out = static_cast<float*>(args.out);
+  const std::ptrdiff_t out_stride = args.out_stride;
   const float* const residual = args.residual;
-  if (residual == nullptr) {
-    ForEachFloatRow(args, stage, [=](int m, const FloatRowArgs& row, const __m512* y) {
-      for (int j = 0; j < row.groups; ++j) _mm512_mask_storeu_ps(out + m * out_stride + 16 * j, row.masks[j], y[j]);
-    });
-    return;
-  }
   // y is final (clamped) before the add: one float32 add, as a separate ADD op would do, then
   // that op's fused activation (max(low, v): a NaN v stays NaN, as in ClampFloat). The masked
   // loads never touch the residual past the tile's channels.
@@ -292,7 +294,7 @@ void OutputBits(const OutputTileArgs& args, const OutputStage& stage) {
 const BGemmKernels* BGemmKernelsAvx512() {
   static_assert(kNr % kBitsPerWord == 0 && kMr <= kMaxTileRows && kNr <= kMaxTileChannels, "tile");
   static const BGemmKernels kernels = {"avx512", kMr, kNr, 32, PopcountTile, PopcountPartialTile,
-                                       OutputFloat, OutputInt8, OutputBits};
+                                       OutputFloat, OutputInt8, OutputBits, OutputFloatResidual};
   return &kernels;
 }
 

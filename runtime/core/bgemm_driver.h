@@ -88,8 +88,12 @@ void RunBGemm(const BGemmKernels& kernels, const PackedColumns& columns,
       switch (stage.type) {
         case OutputType::kFloat:
           args.out = static_cast<float*>(output) + pixel0 * channels_out + block.c0;
-          if (residual != nullptr) args.residual = residual + pixel0 * channels_out + block.c0;
-          kernels.output_float(args, stage);
+          if (residual != nullptr) {
+            args.residual = residual + pixel0 * channels_out + block.c0;
+            kernels.output_float_residual(args, stage);
+          } else {
+            kernels.output_float(args, stage);
+          }
           break;
         case OutputType::kInt8:
           args.out = static_cast<std::int8_t*>(output) + pixel0 * channels_out + block.c0;

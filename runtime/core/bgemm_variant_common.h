@@ -99,6 +99,24 @@ template <int kTileStride, bool kFma>
 void OutputFloatTileOf(const OutputTileArgs& args, const OutputStage& stage) {
   const TileTransform transform(args, stage);
   const int count = args.n;
+  ForEachRow<kTileStride, float>(args, [=](const std::int32_t* popcounts, const std::int32_t* correction,
+                                           float* out) {
+    for (int n = 0; n < count; ++n) {
+      out[n] = transform.Y<kFma>(popcounts[n], correction[n], n);
+    }
+  });
+}
+
+template <int kTileStride>
+void OutputFloatTile(const OutputTileArgs& args, const OutputStage& stage) {
+  if (UseFma(stage, args.c0, args.n)) return OutputFloatTileOf<kTileStride, true>(args, stage);
+  OutputFloatTileOf<kTileStride, false>(args, stage);
+}
+
+template <int kTileStride, bool kFma>
+void OutputFloatResidualTileOf(const OutputTileArgs& args, const OutputStage& stage) {
+  const TileTransform transform(args, stage);
+  const int count = args.n;
   // The residual row of a pixel sits at the same offset from args.residual as its output row
   // from args.out.
   const float* const residual = args.residual;
@@ -106,10 +124,6 @@ void OutputFloatTileOf(const OutputTileArgs& args, const OutputStage& stage) {
   const float residual_low = stage.residual_low, residual_high = stage.residual_high;
   ForEachRow<kTileStride, float>(args, [=](const std::int32_t* popcounts, const std::int32_t* correction,
                                            float* out) {
-    if (residual == nullptr) {
-      for (int n = 0; n < count; ++n) out[n] = transform.Y<kFma>(popcounts[n], correction[n], n);
-      return;
-    }
     const float* const r = residual + (out - out0);
     // y is final (clamped) before the add: one float32 add, as a separate ADD op would do, then
     // that op's fused activation.
@@ -120,9 +134,9 @@ void OutputFloatTileOf(const OutputTileArgs& args, const OutputStage& stage) {
 }
 
 template <int kTileStride>
-void OutputFloatTile(const OutputTileArgs& args, const OutputStage& stage) {
-  if (UseFma(stage, args.c0, args.n)) return OutputFloatTileOf<kTileStride, true>(args, stage);
-  OutputFloatTileOf<kTileStride, false>(args, stage);
+void OutputFloatResidualTile(const OutputTileArgs& args, const OutputStage& stage) {
+  if (UseFma(stage, args.c0, args.n)) return OutputFloatResidualTileOf<kTileStride, true>(args, stage);
+  OutputFloatResidualTileOf<kTileStride, false>(args, stage);
 }
 
 // Int8 without the division (output_transform.h): nearest to v = y * inverse + zero point, except
@@ -189,7 +203,8 @@ void OutputBitsTile(const OutputTileArgs& args, const OutputStage& stage) {
 template <int kMr, int kNr>
 BGemmKernels MakeBGemmKernels(const char* name, decltype(BGemmKernels::popcount_tile) tile) {
   static_assert(kMr <= kMaxTileRows && kNr <= kMaxTileChannels && kNr % 8 == 0, "tile too large");
-  return {name, kMr, kNr, 64, tile, nullptr, OutputFloatTile<kNr>, OutputInt8Tile<kNr>, OutputBitsTile<kNr>};
+  return {name, kMr, kNr, 64, tile, nullptr, OutputFloatTile<kNr>, OutputInt8Tile<kNr>, OutputBitsTile<kNr>,
+          OutputFloatResidualTile<kNr>};
 }
 
 }  // namespace

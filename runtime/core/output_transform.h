@@ -59,9 +59,6 @@ struct OutputStage {
   OutputType type = OutputType::kFloat;
   std::vector<float> multiplier, bias;
   std::vector<std::int32_t> thresholds;  // padded with INT32_MAX so padding channels give bit 0
-  bool residual = false;                 // float output: Run adds a residual tensor
-  float residual_low = -std::numeric_limits<float>::infinity();  // clamp of y + residual
-  float residual_high = std::numeric_limits<float>::infinity();
   std::int32_t acc_low = std::numeric_limits<std::int32_t>::min();
   std::int32_t acc_high = std::numeric_limits<std::int32_t>::max();
   float out_low = -std::numeric_limits<float>::infinity();
@@ -85,6 +82,12 @@ struct OutputStage {
   // accumulator where both hold it they agree, as long as v stays inside int32, which the range
   // ends show). Kernels skip the tie test for such channels. Empty until MarkInt8Exact.
   std::vector<std::uint8_t> int8_exact;
+
+  // Float output: Run adds a residual tensor, then clamps the sum. (Last, so the fields the
+  // output stages read per tile keep their layout: acc_low and acc_high stay one 64-bit load.)
+  bool residual = false;
+  float residual_low = -std::numeric_limits<float>::infinity();
+  float residual_high = std::numeric_limits<float>::infinity();
 
   // Fills fma_exact for accumulators of magnitude at most `max_abs_accumulator` (K).
   void MarkFmaExact(std::int64_t max_abs_accumulator);
