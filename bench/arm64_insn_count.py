@@ -13,7 +13,8 @@ Variants: naive-popcount (per output and 64-bit word: XOR, CNT, ADDV), naive-vec
 
 Output stages (float, int8, bit-packed) of neon and portable: instructions per output over the
 64 x 64 outputs, as the driver calls them per tile, at a small K (3x3x64 -> 64, K = 576, where
-they weigh most against the GEMM) and the GEMM's K (3x3x256, K = 2304).
+they weigh most against the GEMM) and the GEMM's K (3x3x256, K = 2304). int8-tested is int8
+without OutputStage.int8_exact: every block takes the tie test.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ VARIANTS = ("naive-popcount", "naive-vector", "portable", "neon")
 # over 64 output pixels x 64 output channels. The second size doubles K (18 taps).
 PIXELS, CHANNELS, WORDS = 64, 64, 8
 TAPS = (9, 18)
-STAGES = ("float", "int8", "bits")
+STAGES = ("float", "int8", "int8-tested", "bits")
 STAGE_VARIANTS = ("portable", "neon")
 # (taps, words) of the output-stage shapes: 3x3x64 (K = 576) and 3x3x256 (K = 2304).
 STAGE_SHAPES = ((9, 2), (9, 8))
@@ -134,12 +135,12 @@ def main() -> int:
     stages = measure_output_stages()
     print(f"\noutput stages, {PIXELS}x{CHANNELS} outputs: executed instructions per output "
           "(NEON GEMM per output at that K for scale)")
-    print(f"{'K':>6}{'stage':>8}" + "".join(f"{v:>12}" for v in STAGE_VARIANTS) + f"{'NEON GEMM':>12}")
+    print(f"{'K':>6}{'stage':>13}" + "".join(f"{v:>12}" for v in STAGE_VARIANTS) + f"{'NEON GEMM':>12}")
     for k in sorted({s.k for s in stages}):
         gemm = next(s.per_output for s in stages if s.k == k and s.stage == "gemm")
         for stage in STAGES:
             row = {s.variant: s.per_output for s in stages if s.k == k and s.stage == stage}
-            print(f"{k:>6}{stage:>8}" + "".join(f"{row[v]:>12.2f}" for v in STAGE_VARIANTS) + f"{gemm:>12.1f}")
+            print(f"{k:>6}{stage:>13}" + "".join(f"{row[v]:>12.2f}" for v in STAGE_VARIANTS) + f"{gemm:>12.1f}")
     return 0
 
 
