@@ -270,6 +270,38 @@ PreparedKernel PrepareBConv2D(std::unique_ptr<BConv2D> conv, const BConv2DGeomet
       g.channels_out, std::move(args));
 }
 
+// Validates bconv2d's residual argument against the output shape and sets the transform's
+// residual fields. Returns the residual as a contiguous float32 array (empty without one).
+FloatArray CheckResidual(const std::optional<py::array>& residual,
+                         const std::string& residual_activation,
+                         const std::vector<py::ssize_t>& out_shape, OutputTransform* transform) {
+  const Activation act = ParseActivation(residual_activation);
+  if (!residual) {
+    if (act != Activation::kNone) throw py::value_error("residual_activation needs a residual");
+    return FloatArray();
+  }
+  if (transform->type != OutputType::kFloat) {
+    throw py::value_error("residual needs output_type 'float'");
+  }
+  if (!residual->dtype().is(py::dtype::of<float>())) {
+    throw py::value_error("residual must be float32, got " +
+                          std::string(py::str(residual->dtype())));
+  }
+  const bool shape_ok = residual->ndim() == static_cast<py::ssize_t>(out_shape.size()) &&
+                        std::equal(out_shape.begin(), out_shape.end(), residual->shape());
+  if (!shape_ok) {
+    std::string want, got;
+    for (py::ssize_t d : out_shape) want += (want.empty() ? "" : ", ") + std::to_string(d);
+    for (py::ssize_t i = 0; i < residual->ndim(); ++i) {
+      got += (i ? ", " : "") + std::to_string(residual->shape(i));
+    }
+    throw py::value_error("residual must have the output's shape [" + want + "], got [" + got + "]");
+  }
+  transform->residual = true;
+  transform->residual_activation = act;
+  return FloatArray::ensure(*residual);
+}
+
 #define LC_TRANSFORM_ARGS                                                                   \
   py::arg("output_type") = "float", py::arg("multiplier") = py::none(),                     \
   py::arg("bias") = py::none(), py::arg("thresholds") = py::none(),                         \
@@ -389,31 +421,49 @@ void BindKernels(py::module_& parent) {
          std::optional<FloatArray> multiplier, std::optional<FloatArray> bias,
          std::optional<PackedArray> thresholds, const std::string& fused_activation,
          const std::string& output_activation, float int8_scale, int int8_zero_point,
-         const std::string& variant, int num_threads) -> py::array {
+         const std::string& variant, int num_threads, std::optional<py::array> residual,
+         const std::string& residual_activation) -> py::array {
         const BConv2DGeometry g = MakeGeometry(input, filter, channels_in, stride, dilation,
                                                padding, pad_value, groups);
         TransformArgs args(g.channels_out, output_type, multiplier, bias, thresholds,
                            fused_activation, output_activation, int8_scale, int8_zero_point);
         const int batch = static_cast<int>(input.shape(0));
+        const std::vector<py::ssize_t> out_shape = {batch, g.OutHeight(), g.OutWidth(),
+                                                    g.channels_out};
+        const FloatArray res = CheckResidual(residual, residual_activation, out_shape, &args.transform);
+        const float* res_data = residual ? res.data() : nullptr;
         if (IsReference(variant)) {
           std::string error = ValidateBConv2D(g, args.transform);
           if (!error.empty()) throw py::value_error("BConv2D: " + error);
           py::array out = args.MakeOutput({batch, g.OutHeight(), g.OutWidth()}, g.channels_out);
           error = BConv2DReference(g, filter.data(), args.transform, input.data(), batch,
-                                   out.mutable_data());
+                                   out.mutable_data(), res_data);
           if (!error.empty()) throw py::value_error("BConv2D: " + error);
           return out;
         }
         std::string error;
         auto conv = BConv2D::Create(g, filter.data(), args.transform, ParseVariant(variant), &error);
         if (!conv) throw py::value_error(error);
-        return PrepareBConv2D(std::move(conv), g, std::move(args)).Run(input, num_threads);
+        if (!residual) {
+          return PrepareBConv2D(std::move(conv), g, std::move(args)).Run(input, num_threads);
+        }
+        // PreparedKernel's run signature has no residual; run the kernel directly.
+        py::array out = args.MakeOutput({batch, g.OutHeight(), g.OutWidth()}, g.channels_out);
+        ThreadPool* pool = PoolFor(num_threads);
+        {
+          py::gil_scoped_release release;
+          conv->Run(input.data(), batch, out.mutable_data(), pool, res_data);
+        }
+        return out;
       },
       py::arg("input"), py::arg("filter"), py::arg("channels_in"),
       py::arg("stride") = std::make_pair(1, 1), py::arg("dilation") = std::make_pair(1, 1),
       py::arg("padding") = "valid", py::arg("pad_value") = 0, py::arg("groups") = 1,
       LC_TRANSFORM_ARGS, py::arg("variant") = "auto", py::arg("num_threads") = 1,
-      "LceBconv2d on bit-packed NHWC input [N,H,W,ceil(Cin/32)] and OHWI packed filter.");
+      py::arg("residual") = py::none(), py::arg("residual_activation") = "none",
+      "LceBconv2d on bit-packed NHWC input [N,H,W,ceil(Cin/32)] and OHWI packed filter; with "
+      "float output, an optional float32 residual of the output's shape is added after the "
+      "output clamp, then residual_activation clamps the sum.");
 
   const auto prepare_fc = [](const PackedArray& weights, int channels_in,
                              const std::string& output_type, std::optional<FloatArray> multiplier,
