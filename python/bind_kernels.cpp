@@ -428,20 +428,20 @@ void BindKernels(py::module_& parent) {
         TransformArgs args(g.channels_out, output_type, multiplier, bias, thresholds,
                            fused_activation, output_activation, int8_scale, int8_zero_point);
         const int batch = static_cast<int>(input.shape(0));
+        // Geometry first: the output shape is only defined for a valid one (stride 0 divides).
+        std::string error = ValidateBConv2D(g, args.transform);
+        if (!error.empty()) throw py::value_error("BConv2D: " + error);
         const std::vector<py::ssize_t> out_shape = {batch, g.OutHeight(), g.OutWidth(),
                                                     g.channels_out};
         const FloatArray res = CheckResidual(residual, residual_activation, out_shape, &args.transform);
         const float* res_data = residual ? res.data() : nullptr;
         if (IsReference(variant)) {
-          std::string error = ValidateBConv2D(g, args.transform);
-          if (!error.empty()) throw py::value_error("BConv2D: " + error);
           py::array out = args.MakeOutput({batch, g.OutHeight(), g.OutWidth()}, g.channels_out);
           error = BConv2DReference(g, filter.data(), args.transform, input.data(), batch,
                                    out.mutable_data(), res_data);
           if (!error.empty()) throw py::value_error("BConv2D: " + error);
           return out;
         }
-        std::string error;
         auto conv = BConv2D::Create(g, filter.data(), args.transform, ParseVariant(variant), &error);
         if (!conv) throw py::value_error(error);
         if (!residual) {

@@ -118,3 +118,5 @@ def test_residual_errors(variant):
         kernels.bconv2d(x, w, 32, variant=variant, residual_activation="relu")
     with pytest.raises(ValueError, match="unknown"):
         kernels.bconv2d(x, w, 32, variant=variant, residual=good, residual_activation="gelu")
+    with pytest.raises(ValueError, match="BConv2D: "):  # geometry is checked before the shape
+        kernels.bconv2d(x, w, 32, variant=variant, stride=(0, 1), residual=good)
