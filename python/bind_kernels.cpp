@@ -259,12 +259,14 @@ class PreparedKernel {
   TransformArgs args_;
 };
 
-PreparedKernel PrepareBConv2D(std::unique_ptr<BConv2D> conv, const BConv2DGeometry& g, TransformArgs args) {
+// `residual` (float output only) must outlive every run of the returned kernel.
+PreparedKernel PrepareBConv2D(std::unique_ptr<BConv2D> conv, const BConv2DGeometry& g, TransformArgs args,
+                              const float* residual = nullptr) {
   std::shared_ptr<BConv2D> shared(std::move(conv));
   const char* variant = shared->VariantName();
   return PreparedKernel(
-      [shared](const TBitpacked* in, std::int64_t batch, void* out, ThreadPool* pool) {
-        shared->Run(in, static_cast<int>(batch), out, pool);
+      [shared, residual](const TBitpacked* in, std::int64_t batch, void* out, ThreadPool* pool) {
+        shared->Run(in, static_cast<int>(batch), out, pool, residual);
       },
       variant, {g.in_height, g.in_width, PackedSize(g.channels_in)}, {g.OutHeight(), g.OutWidth()},
       g.channels_out, std::move(args));
@@ -444,17 +446,7 @@ void BindKernels(py::module_& parent) {
         }
         auto conv = BConv2D::Create(g, filter.data(), args.transform, ParseVariant(variant), &error);
         if (!conv) throw py::value_error(error);
-        if (!residual) {
-          return PrepareBConv2D(std::move(conv), g, std::move(args)).Run(input, num_threads);
-        }
-        // PreparedKernel's run signature has no residual; run the kernel directly.
-        py::array out = args.MakeOutput({batch, g.OutHeight(), g.OutWidth()}, g.channels_out);
-        ThreadPool* pool = PoolFor(num_threads);
-        {
-          py::gil_scoped_release release;
-          conv->Run(input.data(), batch, out.mutable_data(), pool, res_data);
-        }
-        return out;
+        return PrepareBConv2D(std::move(conv), g, std::move(args), res_data).Run(input, num_threads);
       },
       py::arg("input"), py::arg("filter"), py::arg("channels_in"),
       py::arg("stride") = std::make_pair(1, 1), py::arg("dilation") = std::make_pair(1, 1),
